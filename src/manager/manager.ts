@@ -1,0 +1,214 @@
+import { EventEmitter } from 'node:events';
+import { effectiveLimit, type EffectiveLimit, type LimitReadings } from '../analysis/limits.js';
+import type { PressureLevel } from '../analysis/levels.js';
+import { PressureTracker } from '../analysis/pressure.js';
+import { NodeProbe } from '../sampling/node-probe.js';
+import type { Probe } from '../sampling/probe.js';
+import type { Sample } from '../sampling/sample.js';
+import { Sampler, type Reading } from '../sampling/sampler.js';
+import type { LimitsSnapshot, MemoryManagerEvents, PressureEvent } from './events.js';
+import { resolveOptions, type MemoryManagerOptions, type ResolvedOptions } from './options.js';
+import { checkHeapAgainstProcessLimit } from './startup-warnings.js';
+
+/** Counters about the manager itself. */
+export interface ManagerStats {
+  samples: number;
+  /** Samples that failed to be taken; each is logged. */
+  sampleErrors: number;
+  /** Event listeners that threw; each is logged and the others still run. */
+  listenerErrors: number;
+}
+
+/**
+ * Watches this process: one sample per interval, the effective limits, and a
+ * pressure level with events when it changes.
+ */
+export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
+  readonly #options: ResolvedOptions;
+  readonly #probe: Probe;
+  readonly #sampler: Sampler;
+  readonly #pressure: PressureTracker;
+  #timer: NodeJS.Timeout | null = null;
+  #intervalMs: number;
+  #startedAtMs = 0;
+  #limitsReadAtMs = 0;
+  #limitReadings: LimitReadings;
+  #limit: EffectiveLimit = { limitBytes: null, source: null };
+  #latest: Sample | null = null;
+  readonly #stats: ManagerStats = { samples: 0, sampleErrors: 0, listenerErrors: 0 };
+
+  constructor(options: MemoryManagerOptions = {}) {
+    super();
+    this.#options = resolveOptions(options);
+    this.#intervalMs = this.#options.intervalMs;
+    this.#probe = this.#options.probe ?? new NodeProbe({ eventLoopResolutionMs: this.#options.eventLoopResolutionMs });
+    this.#sampler = new Sampler(this.#probe, this.#options.clock, this.#options.arrayBuffersEverySamples);
+    this.#pressure = new PressureTracker({
+      thresholds: this.#options.thresholds,
+      hysteresisRatio: this.#options.hysteresisRatio,
+      warmUpMs: this.#options.warmUpMs,
+    });
+    this.#limitReadings = {
+      cgroupV2Bytes: null,
+      cgroupV1Bytes: null,
+      constrainedMemoryBytes: null,
+      configuredBytes: this.#options.configuredLimitBytes,
+    };
+  }
+
+  get running(): boolean {
+    return this.#timer !== null;
+  }
+
+  get level(): PressureLevel {
+    return this.#pressure.level;
+  }
+
+  get intervalMs(): number {
+    return this.#intervalMs;
+  }
+
+  /** The latest sample, or null before the first one. */
+  get latest(): Sample | null {
+    return this.#latest;
+  }
+
+  get stats(): Readonly<ManagerStats> {
+    return { ...this.#stats };
+  }
+
+  limits(): LimitsSnapshot {
+    return {
+      heapLimitBytes: this.#latest?.heapLimitBytes ?? this.#probe.heap().limitBytes,
+      limitBytes: this.#limit.limitBytes,
+      limitSource: this.#limit.source,
+      readings: { ...this.#limitReadings },
+    };
+  }
+
+  /** Starts sampling. Calling it while running does nothing. */
+  start(): this {
+    if (this.#timer) return this;
+
+    this.#probe.start();
+    this.#startedAtMs = this.#options.clock.now();
+    this.#sampler.reset();
+    this.#refreshLimits();
+    this.#warnIfHeapAboveLimit(this.#probe.heap().limitBytes);
+
+    this.#timer = setTimeout(() => this.#tick(), this.#intervalMs);
+    this.#timer.unref();
+    return this;
+  }
+
+  /** Stops sampling and releases every timer, observer and histogram. Listeners added by the caller stay. */
+  stop(): this {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#probe.stop();
+    return this;
+  }
+
+  /** Changes the time between samples from the next one on. */
+  setIntervalMs(value: number | string): void {
+    this.#intervalMs = resolveOptions({ intervalMs: value, logger: this.#options.logger }).intervalMs;
+    if (!this.#timer) return;
+
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#tick(), this.#intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Takes a sample now, applies it, emits its events and returns it. */
+  sampleNow(): Sample {
+    const reading = this.#sampler.read();
+    if (reading.monotonicMs - this.#limitsReadAtMs >= this.#options.limitRefreshMs) this.#refreshLimits();
+
+    const sample = this.#applyPressure(reading);
+    this.#latest = sample;
+    this.#stats.samples++;
+    this.#emitSafely('sample', sample);
+    return sample;
+  }
+
+  #tick(): void {
+    try {
+      this.sampleNow();
+    } catch (err) {
+      this.#stats.sampleErrors++;
+      this.#options.logger.error({ err, sampleErrors: this.#stats.sampleErrors }, 'headroom: failed to take a sample');
+    }
+
+    // refresh() re-arms the same timer after the work, so samples never overlap.
+    this.#timer?.refresh();
+  }
+
+  #applyPressure(reading: Reading): Sample {
+    const limitBytes = this.#limit.limitBytes;
+    const heapUsageRatio = reading.heapLimitBytes > 0 ? reading.heapUsedBytes / reading.heapLimitBytes : 0;
+    const processUsageRatio = limitBytes === null ? null : reading.rssBytes / limitBytes;
+    const elapsedMs = reading.monotonicMs - this.#startedAtMs;
+    const update = this.#pressure.update({ heapUsageRatio, processUsageRatio }, elapsedMs);
+
+    const { monotonicMs: _monotonicMs, ...figures } = reading;
+    const sample: Sample = {
+      ...figures,
+      limitBytes,
+      heapUsageRatio,
+      processUsageRatio,
+      level: update.level,
+      budget: update.budget,
+    };
+
+    if (update.changed) {
+      const event: PressureEvent = {
+        type: 'pressure',
+        time: reading.time,
+        from: update.previous,
+        to: update.level,
+        budget: update.budget,
+        usageRatio: update.usageRatio,
+        heapUsedBytes: reading.heapUsedBytes,
+        heapLimitBytes: reading.heapLimitBytes,
+        rssBytes: reading.rssBytes,
+        limitBytes,
+      };
+      this.#options.logger.info({ ...event }, `headroom: pressure ${event.from} -> ${event.to}`);
+      this.#emitSafely('pressure', event);
+    }
+
+    return sample;
+  }
+
+  #refreshLimits(): void {
+    const platform = this.#probe.limits();
+    this.#limitReadings = { ...platform, configuredBytes: this.#options.configuredLimitBytes };
+    this.#limit = effectiveLimit(this.#limitReadings);
+    this.#limitsReadAtMs = this.#options.clock.now();
+  }
+
+  #warnIfHeapAboveLimit(heapLimitBytes: number): void {
+    const warning = checkHeapAgainstProcessLimit(heapLimitBytes, this.#limit, this.#options.clock.epochNow());
+    if (!warning) return;
+
+    this.#options.logger.warn({ code: warning.code, heapLimitBytes, limitBytes: this.#limit.limitBytes }, warning.message);
+    this.#emitSafely('warning', warning);
+  }
+
+  /** Calls each listener in its own try/catch, so one failing listener neither stops the others nor the sampler. */
+  #emitSafely<K extends keyof MemoryManagerEvents>(name: K, ...args: MemoryManagerEvents[K]): void {
+    for (const listener of this.listeners(name) as Array<(...values: MemoryManagerEvents[K]) => void>) {
+      try {
+        listener.apply(this, args);
+      } catch (err) {
+        this.#stats.listenerErrors++;
+        this.#options.logger.error({ err, event: name, listenerErrors: this.#stats.listenerErrors }, `headroom: a '${name}' listener threw`);
+      }
+    }
+  }
+}
+
+/** Creates a memory manager; call `start()` to begin sampling. Throws on an invalid option. */
+export function createMemoryManager(options: MemoryManagerOptions = {}): MemoryManager {
+  return new MemoryManager(options);
+}

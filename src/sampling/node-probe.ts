@@ -1,0 +1,114 @@
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+import { CgroupLimitReader, type CgroupPaths } from './cgroup.js';
+import { EventLoopMonitor } from './event-loop.js';
+import { GcObserver } from './gc-observer.js';
+import { KeptFile } from './kept-file.js';
+import type { HeapReading, PlatformLimits, Probe } from './probe.js';
+import type { EventLoopReading, GcReading, HeapSpaceReading } from './sample.js';
+
+export interface NodeProbeOptions {
+  /** Resolution of the event-loop delay histogram, in milliseconds. */
+  eventLoopResolutionMs: number;
+  cgroupPaths?: CgroupPaths;
+}
+
+/** Linux reports RSS in pages in the second field of /proc/self/statm. */
+const PAGE_SIZE_BYTES = 4096;
+
+/** Reads the running process: V8 statistics, /proc and cgroup files kept open, perf_hooks. */
+export class NodeProbe implements Probe {
+  readonly #gc = new GcObserver();
+  readonly #eventLoop: EventLoopMonitor;
+  readonly #cgroupPaths: CgroupPaths | undefined;
+  #cgroup: CgroupLimitReader | null = null;
+  #statm: KeptFile | null = null;
+
+  constructor(options: NodeProbeOptions) {
+    this.#eventLoop = new EventLoopMonitor(options.eventLoopResolutionMs);
+    this.#cgroupPaths = options.cgroupPaths;
+  }
+
+  start(): void {
+    this.#gc.start();
+    this.#eventLoop.start();
+
+    // Absent outside Linux; rssBytes() then falls back to process.memoryUsage.rss().
+    this.#statm ??= KeptFile.open('/proc/self/statm', 128);
+    this.#cgroup ??= new CgroupLimitReader(this.#cgroupPaths);
+  }
+
+  stop(): void {
+    this.#gc.stop();
+    this.#eventLoop.stop();
+    this.#statm?.close();
+    this.#statm = null;
+    this.#cgroup?.close();
+    this.#cgroup = null;
+  }
+
+  heap(): HeapReading {
+    const stats = getHeapStatistics();
+    return {
+      usedBytes: stats.used_heap_size,
+      totalBytes: stats.total_heap_size,
+      limitBytes: stats.heap_size_limit,
+      externalBytes: stats.external_memory,
+    };
+  }
+
+  heapSpaces(): HeapSpaceReading[] {
+    return getHeapSpaceStatistics().map((space) => ({
+      name: space.space_name,
+      sizeBytes: space.space_size,
+      usedBytes: space.space_used_size,
+      availableBytes: space.space_available_size,
+    }));
+  }
+
+  rssBytes(): number {
+    const text = this.#statm?.read();
+    if (text) {
+      const pages = Number(text.split(' ', 2)[1]);
+      if (Number.isFinite(pages)) return pages * PAGE_SIZE_BYTES;
+    }
+
+    return safeMemoryUsage()?.rss ?? 0;
+  }
+
+  arrayBuffersBytes(): number {
+    return safeMemoryUsage()?.arrayBuffers ?? 0;
+  }
+
+  gcSinceLast(): GcReading {
+    return this.#gc.drain();
+  }
+
+  eventLoopSinceLast(): EventLoopReading {
+    return this.#eventLoop.read();
+  }
+
+  limits(): PlatformLimits {
+    let constrained: number | null = null;
+    try {
+      // Added in Node 19.6; returns 0 or 2^64 - 1 where no limit is set.
+      constrained = process.constrainedMemory?.() ?? null;
+    } catch {
+      constrained = null;
+    }
+
+    return {
+      cgroupV2Bytes: this.#cgroup?.readV2Bytes() ?? null,
+      cgroupV1Bytes: this.#cgroup?.readV1Bytes() ?? null,
+      constrainedMemoryBytes: constrained,
+    };
+  }
+}
+
+/** `process.memoryUsage()` can throw (EMFILE while reading /proc), as prom-client notes too. */
+function safeMemoryUsage(): NodeJS.MemoryUsage | null {
+  try {
+    return process.memoryUsage();
+  } catch {
+    return null;
+  }
+}

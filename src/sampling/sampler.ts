@@ -1,0 +1,67 @@
+import type { Clock } from '../util/clock.js';
+import type { Probe } from './probe.js';
+import type { EventLoopReading, GcReading, HeapSpaceReading } from './sample.js';
+
+/** The readings of one sample, before limits and pressure are applied. */
+export interface Reading {
+  time: number;
+  monotonicMs: number;
+  intervalMs: number;
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  heapLimitBytes: number;
+  externalBytes: number;
+  arrayBuffersBytes: number;
+  rssBytes: number;
+  spaces: HeapSpaceReading[];
+  gc: GcReading;
+  eventLoop: EventLoopReading;
+}
+
+/** Takes readings through a probe; `arrayBuffers` is re-read every `arrayBuffersEverySamples` readings. */
+export class Sampler {
+  readonly #probe: Probe;
+  readonly #clock: Clock;
+  readonly #arrayBuffersEverySamples: number;
+  #count = 0;
+  #arrayBuffersBytes = 0;
+  #previousMs: number | null = null;
+
+  constructor(probe: Probe, clock: Clock, arrayBuffersEverySamples: number) {
+    this.#probe = probe;
+    this.#clock = clock;
+    this.#arrayBuffersEverySamples = arrayBuffersEverySamples;
+  }
+
+  /** Marks the start of the first interval. */
+  reset(): void {
+    this.#count = 0;
+    this.#previousMs = this.#clock.now();
+  }
+
+  read(): Reading {
+    const monotonicMs = this.#clock.now();
+    const heap = this.#probe.heap();
+
+    if (this.#count % this.#arrayBuffersEverySamples === 0) this.#arrayBuffersBytes = this.#probe.arrayBuffersBytes();
+    this.#count++;
+
+    const intervalMs = this.#previousMs === null ? 0 : monotonicMs - this.#previousMs;
+    this.#previousMs = monotonicMs;
+
+    return {
+      time: this.#clock.epochNow(),
+      monotonicMs,
+      intervalMs,
+      heapUsedBytes: heap.usedBytes,
+      heapTotalBytes: heap.totalBytes,
+      heapLimitBytes: heap.limitBytes,
+      externalBytes: heap.externalBytes,
+      arrayBuffersBytes: this.#arrayBuffersBytes,
+      rssBytes: this.#probe.rssBytes(),
+      spaces: this.#probe.heapSpaces(),
+      gc: this.#probe.gcSinceLast(),
+      eventLoop: this.#probe.eventLoopSinceLast(),
+    };
+  }
+}
