@@ -1,0 +1,13 @@
+export { createMemoryManager, MemoryManager, type ManagerStats } from './manager/manager.js';
+export type { MemoryManagerOptions } from './manager/options.js';
+export type { LimitsSnapshot, MemoryManagerEvents, PressureEvent, WarningEvent } from './manager/events.js';
+export { getDefaultManager } from './manager/default.js';
+export { HEAP_ABOVE_LIMIT_CODE } from './manager/startup-warnings.js';
+export { PRESSURE_LEVELS, isAtLeast, type Budget, type PressureLevel } from './analysis/levels.js';
+export { DEFAULT_THRESHOLDS, PressureTracker, type PressureThresholds } from './analysis/pressure.js';
+export { effectiveLimit, normalizeLimit, type EffectiveLimit, type LimitReadings, type LimitSource } from './analysis/limits.js';
+export type { EventLoopReading, GcReading, HeapSpaceReading, Sample } from './sampling/sample.js';
+export type { HeapReading, PlatformLimits, Probe } from './sampling/probe.js';
+export type { Clock } from './util/clock.js';
+export type { Logger } from './util/logger.js';
+export { formatBytes, parseBytes, parseDurationMs } from './util/size.js';
