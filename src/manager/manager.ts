@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { effectiveLimit, type EffectiveLimit, type LimitReadings } from '../analysis/limits.js';
-import type { PressureLevel } from '../analysis/levels.js';
+import { isAtLeast, type PressureLevel } from '../analysis/levels.js';
 import { PressureTracker } from '../analysis/pressure.js';
 import { NodeProbe } from '../sampling/node-probe.js';
 import type { Probe } from '../sampling/probe.js';
 import type { Sample } from '../sampling/sample.js';
 import { Sampler, type Reading } from '../sampling/sampler.js';
-import type { LimitsSnapshot, MemoryManagerEvents, PressureEvent } from './events.js';
+import type { LimitsSnapshot, MemoryManagerEvents, PressureEvent, WarningEvent } from './events.js';
 import { resolveOptions, type MemoryManagerOptions, type ResolvedOptions } from './options.js';
 import { checkHeapAgainstProcessLimit } from './startup-warnings.js';
 
@@ -29,17 +29,22 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
   readonly #sampler: Sampler;
   readonly #pressure: PressureTracker;
   #timer: NodeJS.Timeout | null = null;
+  /** The interval asked for; under high or critical pressure the timer runs at `pressureIntervalMs` instead. */
+  #baseIntervalMs: number;
   #intervalMs: number;
   #startedAtMs = 0;
   #limitsReadAtMs = 0;
   #limitReadings: LimitReadings;
   #limit: EffectiveLimit = { limitBytes: null, source: null };
   #latest: Sample | null = null;
+  /** Startup warnings given so far; one per code, so a handful at most. */
+  readonly #warnings: WarningEvent[] = [];
   readonly #stats: ManagerStats = { samples: 0, sampleErrors: 0, listenerErrors: 0 };
 
   constructor(options: MemoryManagerOptions = {}) {
     super();
     this.#options = resolveOptions(options);
+    this.#baseIntervalMs = this.#options.intervalMs;
     this.#intervalMs = this.#options.intervalMs;
     this.#probe = this.#options.probe ?? new NodeProbe({ eventLoopResolutionMs: this.#options.eventLoopResolutionMs });
     this.#sampler = new Sampler(this.#probe, this.#options.clock, this.#options.arrayBuffersEverySamples);
@@ -71,6 +76,11 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
   /** The latest sample, or null before the first one. */
   get latest(): Sample | null {
     return this.#latest;
+  }
+
+  /** Warnings about the setup given since start, such as a heap limit above the process limit. */
+  get warnings(): readonly WarningEvent[] {
+    return [...this.#warnings];
   }
 
   get stats(): Readonly<ManagerStats> {
@@ -109,9 +119,20 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
     return this;
   }
 
-  /** Changes the time between samples from the next one on. */
+  /** Changes the time between samples from the next one on. Throws on an invalid value, as the option does. */
   setIntervalMs(value: number | string): void {
-    this.#intervalMs = resolveOptions({ intervalMs: value, logger: this.#options.logger }).intervalMs;
+    this.#baseIntervalMs = resolveOptions({ intervalMs: value, logger: this.#options.logger }).intervalMs;
+    this.#rescheduleForLevel();
+  }
+
+  /** Samples faster at high and critical, where a fast leak can cross the rest of the budget between two samples. */
+  #rescheduleForLevel(): void {
+    const wanted = isAtLeast(this.#pressure.level, 'high')
+      ? Math.min(this.#baseIntervalMs, this.#options.pressureIntervalMs)
+      : this.#baseIntervalMs;
+    if (wanted === this.#intervalMs) return;
+
+    this.#intervalMs = wanted;
     if (!this.#timer) return;
 
     clearTimeout(this.#timer);
@@ -125,6 +146,7 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
     if (reading.monotonicMs - this.#limitsReadAtMs >= this.#options.limitRefreshMs) this.#refreshLimits();
 
     const sample = this.#applyPressure(reading);
+    this.#rescheduleForLevel();
     this.#latest = sample;
     this.#stats.samples++;
     this.#emitSafely('sample', sample);
@@ -139,7 +161,8 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
       this.#options.logger.error({ err, sampleErrors: this.#stats.sampleErrors }, 'headroom: failed to take a sample');
     }
 
-    // refresh() re-arms the same timer after the work, so samples never overlap.
+    // refresh() re-arms the same timer after the work, so samples never overlap. A timer
+    // replaced by #rescheduleForLevel during the work is already armed.
     this.#timer?.refresh();
   }
 
@@ -191,6 +214,7 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
     const warning = checkHeapAgainstProcessLimit(heapLimitBytes, this.#limit, this.#options.clock.epochNow());
     if (!warning) return;
 
+    this.#warnings.push(warning);
     this.#options.logger.warn({ code: warning.code, heapLimitBytes, limitBytes: this.#limit.limitBytes }, warning.message);
     this.#emitSafely('warning', warning);
   }

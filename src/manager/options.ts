@@ -7,6 +7,8 @@ import { bytesOption, durationOption, invalidOption, numberOption } from '../uti
 export interface MemoryManagerOptions {
   /** Time between samples: milliseconds or a string such as "1s". Default 1000 ms. */
   intervalMs?: number | string;
+  /** Time between samples at high and critical pressure, when shorter than `intervalMs`. Default 250 ms. */
+  pressureIntervalMs?: number | string;
   /** A process limit of your own, in bytes or as "512MiB". The smallest of this, cgroup and `constrainedMemory()` applies. */
   limit?: number | string | null;
   /** Usage ratios (0 to 1) at which each level starts. Defaults: 0.7, 0.8, 0.9. */
@@ -31,6 +33,7 @@ export interface MemoryManagerOptions {
 
 export interface ResolvedOptions {
   intervalMs: number;
+  pressureIntervalMs: number;
   configuredLimitBytes: number | null;
   thresholds: PressureThresholds;
   hysteresisRatio: number;
@@ -46,6 +49,7 @@ export interface ResolvedOptions {
 const HOUR_MS = 3_600_000;
 const KNOWN_OPTIONS = new Set([
   'intervalMs',
+  'pressureIntervalMs',
   'limit',
   'thresholds',
   'hysteresisRatio',
@@ -76,6 +80,7 @@ export function resolveOptions(options: MemoryManagerOptions = {}): ResolvedOpti
 
   return {
     intervalMs: durationOption('intervalMs', options.intervalMs, 1000, 10, HOUR_MS),
+    pressureIntervalMs: durationOption('pressureIntervalMs', options.pressureIntervalMs, 250, 10, HOUR_MS),
     configuredLimitBytes: bytesOption('limit', options.limit, 1024 * 1024),
     thresholds,
     hysteresisRatio,

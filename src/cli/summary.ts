@@ -1,0 +1,84 @@
+import { levelRank, type PressureLevel } from '../analysis/levels.js';
+import type { Sample } from '../sampling/sample.js';
+import { formatBytes, formatDurationMs } from '../util/size.js';
+
+/** Figures of a whole run, gathered from its samples. */
+export interface RunSummary {
+  runTimeMs: number;
+  samples: number;
+  peakHeapUsedBytes: number;
+  heapLimitBytes: number | null;
+  peakRssBytes: number;
+  limitBytes: number | null;
+  highestLevel: PressureLevel;
+  gcCount: number;
+  gcPauseMs: number;
+  pressureChanges: number;
+}
+
+/** Adds up samples into a run summary. */
+export class SummaryTracker {
+  readonly #startedAtMs: number;
+  #summary: RunSummary;
+
+  constructor(startedAtMs: number) {
+    this.#startedAtMs = startedAtMs;
+    this.#summary = {
+      runTimeMs: 0,
+      samples: 0,
+      peakHeapUsedBytes: 0,
+      heapLimitBytes: null,
+      peakRssBytes: 0,
+      limitBytes: null,
+      highestLevel: 'normal',
+      gcCount: 0,
+      gcPauseMs: 0,
+      pressureChanges: 0,
+    };
+  }
+
+  addSample(sample: Sample): void {
+    const summary = this.#summary;
+    summary.samples++;
+    summary.peakHeapUsedBytes = Math.max(summary.peakHeapUsedBytes, sample.heapUsedBytes);
+    summary.heapLimitBytes = sample.heapLimitBytes;
+    summary.peakRssBytes = Math.max(summary.peakRssBytes, sample.rssBytes);
+    summary.limitBytes = sample.limitBytes;
+    summary.gcCount += sample.gc.count;
+    summary.gcPauseMs += sample.gc.pauseMs;
+    if (levelRank(sample.level) > levelRank(summary.highestLevel)) summary.highestLevel = sample.level;
+  }
+
+  /** Counts a level change, and the level itself, which a sample may never have shown if the program died first. */
+  addPressureChange(to: PressureLevel): void {
+    this.#summary.pressureChanges++;
+    if (levelRank(to) > levelRank(this.#summary.highestLevel)) this.#summary.highestLevel = to;
+  }
+
+  /** Records a peak RSS seen by the parent's watchdog between samples. */
+  addRss(rssBytes: number): void {
+    this.#summary.peakRssBytes = Math.max(this.#summary.peakRssBytes, rssBytes);
+  }
+
+  finish(endedAtMs: number): RunSummary {
+    return { ...this.#summary, runTimeMs: endedAtMs - this.#startedAtMs };
+  }
+}
+
+function share(usedBytes: number, limitBytes: number | null): string {
+  if (limitBytes === null) return `${formatBytes(usedBytes)} (no limit)`;
+  return `${formatBytes(usedBytes)} of ${formatBytes(limitBytes)} (${((usedBytes / limitBytes) * 100).toFixed(0)} %)`;
+}
+
+/** Renders the summary printed when the program ends. */
+export function renderSummary(summary: RunSummary, ending: string): string[] {
+  return [
+    '── headroom summary ──',
+    `run time       ${formatDurationMs(summary.runTimeMs)} (${summary.samples} samples)`,
+    `peak heap      ${summary.heapLimitBytes === null ? formatBytes(summary.peakHeapUsedBytes) : share(summary.peakHeapUsedBytes, summary.heapLimitBytes)}`,
+    `peak RSS       ${share(summary.peakRssBytes, summary.limitBytes)}`,
+    `highest level  ${summary.highestLevel} (${summary.pressureChanges} level changes)`,
+    `gc             ${summary.gcCount} collections, ${summary.gcPauseMs.toFixed(0)} ms paused`,
+    `ended          ${ending}`,
+  ];
+}

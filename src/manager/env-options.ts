@@ -1,0 +1,35 @@
+import type { MemoryManagerOptions } from './options.js';
+
+/** The environment variables `headroom/register` reads, with what each sets. */
+export const ENVIRONMENT_VARIABLES = {
+  HEADROOM_LIMIT: 'process limit, in bytes or as "512MiB" (option `limit`)',
+  HEADROOM_INTERVAL: 'time between samples, as ms or "1s" (option `intervalMs`)',
+  HEADROOM_WARMUP: 'warm-up grace after start, as ms or "5s" (option `warmUpMs`)',
+  HEADROOM_THRESHOLDS: 'moderate,high,critical usage ratios, such as "0.7,0.8,0.9" (option `thresholds`)',
+  HEADROOM_DASHBOARD: '"1" draws the console dashboard on stderr',
+} as const;
+
+/**
+ * Builds manager options from `HEADROOM_*` variables. Values are checked by the
+ * manager; this only reshapes them and names the variable when it cannot.
+ */
+export function optionsFromEnvironment(env: NodeJS.ProcessEnv): MemoryManagerOptions {
+  const options: MemoryManagerOptions = {};
+
+  if (env.HEADROOM_LIMIT) options.limit = env.HEADROOM_LIMIT;
+  if (env.HEADROOM_INTERVAL) options.intervalMs = env.HEADROOM_INTERVAL;
+  if (env.HEADROOM_WARMUP) options.warmUpMs = env.HEADROOM_WARMUP;
+
+  if (env.HEADROOM_THRESHOLDS) {
+    const ratios = env.HEADROOM_THRESHOLDS.split(',').map((part) => Number(part.trim()));
+    if (ratios.length !== 3 || ratios.some((ratio) => !Number.isFinite(ratio))) {
+      throw new RangeError(
+        `Invalid environment variable HEADROOM_THRESHOLDS: expected three ratios "moderate,high,critical" such as "0.7,0.8,0.9", got ${JSON.stringify(env.HEADROOM_THRESHOLDS)}`,
+      );
+    }
+    const [moderate, high, critical] = ratios as [number, number, number];
+    options.thresholds = { moderate, high, critical };
+  }
+
+  return options;
+}
