@@ -47,7 +47,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
 
   const port = await freePort();
   const stop = new AbortController();
-  let load: Promise<LoadResult> | null = null;
+  // Set from the hello callback, which TypeScript cannot follow, hence an object.
+  const load: { promise: Promise<LoadResult> | null } = { promise: null };
 
   process.stderr.write(`headroom demo: a leaky service on 127.0.0.1:${port}, ${rate} requests/s for ${durationMs / 1000} s, limit ${Math.round(limitBytes / 2 ** 20)} MiB\n`);
 
@@ -64,7 +65,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     extraEnv: { PORT: String(port), DEMO_MAX_LIFETIME_MS: String(durationMs + 60_000) },
     stopSignal: stop.signal,
     onHello: () => {
-      load = waitForPort('127.0.0.1', port, 10_000).then((open) =>
+      load.promise = waitForPort('127.0.0.1', port, 10_000).then((open) =>
         runLoad({
           host: '127.0.0.1',
           port,
@@ -76,13 +77,13 @@ export async function demoCommand(argv: string[]): Promise<number> {
           signal: stop.signal,
         }),
       );
-      void load.finally(() => stop.abort());
+      void load.promise.finally(() => stop.abort());
     },
   });
 
   const result = await run;
   stop.abort();
-  const served = load ? await load : null;
+  const served = load.promise ? await load.promise : null;
   if (served) {
     process.stderr.write(`load           ${served.completed} of ${served.sent} requests answered, ${served.failed} failed, by status ${JSON.stringify(served.byStatus)}\n`);
   }

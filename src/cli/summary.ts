@@ -7,7 +7,8 @@ export interface RunSummary {
   runTimeMs: number;
   samples: number;
   peakHeapUsedBytes: number;
-  heapLimitBytes: number | null;
+  /** The heap budget: V8's limit minus the young generation. */
+  heapBudgetBytes: number | null;
   peakRssBytes: number;
   limitBytes: number | null;
   highestLevel: PressureLevel;
@@ -27,7 +28,7 @@ export class SummaryTracker {
       runTimeMs: 0,
       samples: 0,
       peakHeapUsedBytes: 0,
-      heapLimitBytes: null,
+      heapBudgetBytes: null,
       peakRssBytes: 0,
       limitBytes: null,
       highestLevel: 'normal',
@@ -41,7 +42,7 @@ export class SummaryTracker {
     const summary = this.#summary;
     summary.samples++;
     summary.peakHeapUsedBytes = Math.max(summary.peakHeapUsedBytes, sample.heapUsedBytes);
-    summary.heapLimitBytes = sample.heapLimitBytes;
+    summary.heapBudgetBytes = sample.heapBudgetBytes;
     summary.peakRssBytes = Math.max(summary.peakRssBytes, sample.rssBytes);
     summary.limitBytes = sample.limitBytes;
     summary.gcCount += sample.gc.count;
@@ -75,7 +76,7 @@ export function renderSummary(summary: RunSummary, ending: string): string[] {
   return [
     '── headroom summary ──',
     `run time       ${formatDurationMs(summary.runTimeMs)} (${summary.samples} samples)`,
-    `peak heap      ${summary.heapLimitBytes === null ? formatBytes(summary.peakHeapUsedBytes) : share(summary.peakHeapUsedBytes, summary.heapLimitBytes)}`,
+    `peak heap      ${summary.heapBudgetBytes === null ? formatBytes(summary.peakHeapUsedBytes) : share(summary.peakHeapUsedBytes, summary.heapBudgetBytes)}`,
     `peak RSS       ${share(summary.peakRssBytes, summary.limitBytes)}`,
     `highest level  ${summary.highestLevel} (${summary.pressureChanges} level changes)`,
     `gc             ${summary.gcCount} collections, ${summary.gcPauseMs.toFixed(0)} ms paused`,

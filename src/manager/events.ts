@@ -13,6 +13,7 @@ export interface PressureEvent {
   usageRatio: number;
   heapUsedBytes: number;
   heapLimitBytes: number;
+  heapBudgetBytes: number;
   rssBytes: number;
   limitBytes: number | null;
 }

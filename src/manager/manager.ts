@@ -168,7 +168,7 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
 
   #applyPressure(reading: Reading): Sample {
     const limitBytes = this.#limit.limitBytes;
-    const heapUsageRatio = reading.heapLimitBytes > 0 ? reading.heapUsedBytes / reading.heapLimitBytes : 0;
+    const heapUsageRatio = reading.heapBudgetBytes > 0 ? reading.heapUsedBytes / reading.heapBudgetBytes : 0;
     const processUsageRatio = limitBytes === null ? null : reading.rssBytes / limitBytes;
     const elapsedMs = reading.monotonicMs - this.#startedAtMs;
     const update = this.#pressure.update({ heapUsageRatio, processUsageRatio }, elapsedMs);
@@ -193,6 +193,7 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
         usageRatio: update.usageRatio,
         heapUsedBytes: reading.heapUsedBytes,
         heapLimitBytes: reading.heapLimitBytes,
+        heapBudgetBytes: reading.heapBudgetBytes,
         rssBytes: reading.rssBytes,
         limitBytes,
       };
@@ -221,7 +222,9 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
 
   /** Calls each listener in its own try/catch, so one failing listener neither stops the others nor the sampler. */
   #emitSafely<K extends keyof MemoryManagerEvents>(name: K, ...args: MemoryManagerEvents[K]): void {
-    for (const listener of this.listeners(name) as Array<(...values: MemoryManagerEvents[K]) => void>) {
+    // rawListeners() returns the wrappers that once() installs, which remove themselves when called.
+    // listeners() unwraps them, so a once() listener would run on every event.
+    for (const listener of this.rawListeners(name) as Array<(...values: MemoryManagerEvents[K]) => void>) {
       try {
         listener.apply(this, args);
       } catch (err) {

@@ -106,7 +106,9 @@ function resolveThresholds(value: Partial<PressureThresholds> | undefined): Pres
     critical: numberOption('thresholds.critical', value.critical, DEFAULT_THRESHOLDS.critical, 0.01, 1),
   };
   if (!(thresholds.moderate < thresholds.high && thresholds.high < thresholds.critical)) {
-    throw invalidOption('thresholds', 'moderate < high < critical', `${thresholds.moderate} < ${thresholds.high} < ${thresholds.critical}`);
+    // invalidOption would describe these figures as a string the caller never passed, so the message is built here.
+    const received = `moderate ${thresholds.moderate}, high ${thresholds.high}, critical ${thresholds.critical}`;
+    throw new RangeError(`Invalid option \`thresholds\`: expected moderate < high < critical, got ${received}`);
   }
   return thresholds;
 }

@@ -239,7 +239,7 @@ export class ReleaserRegistry {
     }
 
     const error = outcome.kind === 'threw' ? outcome.error : invalidReturnError(entry.name, outcome.value);
-    if (error !== null) {
+    if (outcome.kind === 'threw' || error !== null) {
       entry.stats.errors++;
       this.#logger.error(
         { err: error, releaser: entry.name, level, trigger, durationMs, errors: entry.stats.errors },

@@ -6,6 +6,12 @@ export interface HeapReading {
   totalBytes: number;
   limitBytes: number;
   externalBytes: number;
+  /**
+   * Space V8 keeps for the young generation inside `limitBytes`. Long-lived
+   * objects live in the rest, so the heap budget is taken from `limitBytes`
+   * minus this. Omitted means 0.
+   */
+  youngGenerationBytes?: number;
 }
 
 /** Process limits as the platform reports them, null where absent or unlimited. */

@@ -42,14 +42,20 @@ export interface Sample {
   intervalMs: number;
   heapUsedBytes: number;
   heapTotalBytes: number;
-  /** V8's `heap_size_limit`: the heap budget. */
+  /** V8's `heap_size_limit`, young generation included. */
   heapLimitBytes: number;
+  /**
+   * The heap budget: 80 % of the old generation's maximum (`heapLimitBytes` minus
+   * the young generation), past which V8 can abort when collections free little.
+   */
+  heapBudgetBytes: number;
   externalBytes: number;
   /** Refreshed every `arrayBuffersEverySamples` samples, because its only source also reads RSS. */
   arrayBuffersBytes: number;
   rssBytes: number;
   /** The effective process limit (smallest of cgroup, constrained memory, configured), or null for none. */
   limitBytes: number | null;
+  /** Heap used over `heapBudgetBytes`. */
   heapUsageRatio: number;
   /** RSS over `limitBytes`, or null without a process limit. */
   processUsageRatio: number | null;
