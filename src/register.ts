@@ -10,14 +10,8 @@ import { optionsFromEnvironment } from './manager/env-options.js';
 import { createMemoryManager } from './manager/manager.js';
 
 if (getDefaultManager() === null) {
-  let manager;
-  try {
-    manager = createMemoryManager(optionsFromEnvironment(process.env));
-  } catch (err) {
-    // Name the source of the bad value: the option names in the message map to HEADROOM_* variables.
-    const message = err instanceof Error ? err.message : String(err);
-    throw new Error(`headroom/register: ${message} (set through HEADROOM_* environment variables)`, { cause: err });
-  }
+  // A bad HEADROOM_* value throws here, naming the variable, and node does not start the app.
+  const manager = createMemoryManager(optionsFromEnvironment(process.env));
 
   setDefaultManager(manager);
   manager.start();

@@ -1,4 +1,5 @@
-import type { MemoryManagerOptions } from './options.js';
+import { silentLogger } from '../util/logger.js';
+import { resolveOptions, type MemoryManagerOptions } from './options.js';
 
 /** The environment variables `headroom/register` reads, with what each sets. */
 export const ENVIRONMENT_VARIABLES = {
@@ -16,9 +17,9 @@ export const ENVIRONMENT_VARIABLES = {
 export function optionsFromEnvironment(env: NodeJS.ProcessEnv): MemoryManagerOptions {
   const options: MemoryManagerOptions = {};
 
-  if (env.HEADROOM_LIMIT) options.limit = env.HEADROOM_LIMIT;
-  if (env.HEADROOM_INTERVAL) options.intervalMs = env.HEADROOM_INTERVAL;
-  if (env.HEADROOM_WARMUP) options.warmUpMs = env.HEADROOM_WARMUP;
+  if (env.HEADROOM_LIMIT) options.limit = checked('HEADROOM_LIMIT', { limit: env.HEADROOM_LIMIT }).limit;
+  if (env.HEADROOM_INTERVAL) options.intervalMs = checked('HEADROOM_INTERVAL', { intervalMs: env.HEADROOM_INTERVAL }).intervalMs;
+  if (env.HEADROOM_WARMUP) options.warmUpMs = checked('HEADROOM_WARMUP', { warmUpMs: env.HEADROOM_WARMUP }).warmUpMs;
 
   if (env.HEADROOM_THRESHOLDS) {
     const ratios = env.HEADROOM_THRESHOLDS.split(',').map((part) => Number(part.trim()));
@@ -28,8 +29,19 @@ export function optionsFromEnvironment(env: NodeJS.ProcessEnv): MemoryManagerOpt
       );
     }
     const [moderate, high, critical] = ratios as [number, number, number];
-    options.thresholds = { moderate, high, critical };
+    options.thresholds = checked('HEADROOM_THRESHOLDS', { thresholds: { moderate, high, critical } }).thresholds;
   }
 
+  return options;
+}
+
+/** Validates one option as the manager would, naming the variable instead of the option in the error. */
+function checked(variable: string, options: MemoryManagerOptions): MemoryManagerOptions {
+  try {
+    resolveOptions({ ...options, logger: silentLogger });
+  } catch (err) {
+    const message = err instanceof Error ? err.message.replace(/^Invalid option `[^`]+`: /, '') : String(err);
+    throw new RangeError(`Invalid environment variable ${variable}: ${message}`, { cause: err });
+  }
   return options;
 }

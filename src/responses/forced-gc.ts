@@ -69,8 +69,8 @@ export interface ForcedGcStats {
 }
 
 export interface ForcedGcOptions {
-  /** The function that forces a full GC. Default: found by `detectForcedGc()`. Tests pass a fake. */
-  gc?: () => void;
+  /** The function that forces a full GC, or false to turn forced GC off. Default: found by `detectForcedGc()`. Tests pass a fake. */
+  gc?: (() => void) | false;
   /** Without `gc`, turn on `--expose-gc` at run time when node was started without it. Default false. */
   enableAtRuntime?: boolean;
   /** The base time between two forced GCs, counted from the end of the previous one. Default 30 s. */
@@ -158,8 +158,12 @@ export class ForcedGcController {
     rejectUnknownOptions('options', resolved, KNOWN_OPTIONS);
 
     const enableAtRuntime = booleanOption('enableAtRuntime', resolved.enableAtRuntime, false);
-    if (resolved.gc !== undefined) {
-      this.#gc = functionOption('gc', resolved.gc, () => {});
+    if (resolved.gc === false) {
+      this.#gc = null;
+      this.#unavailableReason = 'forced GC was turned off with the option gc: false';
+    } else if (resolved.gc !== undefined) {
+      if (typeof resolved.gc !== 'function') throw invalidOption('gc', 'a function that forces a full GC, or false', resolved.gc, 'type');
+      this.#gc = resolved.gc;
       this.#unavailableReason = null;
     } else {
       const availability = detectForcedGc({ enableAtRuntime });

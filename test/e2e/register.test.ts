@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { FIXTURES, INDEX_PATH, REGISTER_PATH, runToEnd } from '../helpers/cli.js';
+
+describe('headroom/register', () => {
+  it('starts a manager from HEADROOM variables', { timeout: 30_000 }, async () => {
+    const script = [
+      `import(${JSON.stringify(pathToFileURL(INDEX_PATH).href)}).then(({ getDefaultManager }) => {`,
+      '  const manager = getDefaultManager();',
+      "  manager.once('sample', (sample) => {",
+      '    console.log(JSON.stringify({ running: manager.running, limitBytes: sample.limitBytes, intervalMs: manager.intervalMs }));',
+      '    manager.stop();',
+      '  });',
+      '});',
+    ].join('\n');
+
+    const result = await runToEnd(process.execPath, ['--import', REGISTER_PATH, '-e', script], {
+      env: { ...process.env, HEADROOM_LIMIT: '512MiB', HEADROOM_INTERVAL: '100ms' },
+      timeoutMs: 25_000,
+    });
+    const reported = JSON.parse(result.stdout.trim()) as { running: boolean; limitBytes: number; intervalMs: number };
+
+    assert.equal(result.code, 0);
+    assert.equal(reported.running, true);
+    assert.equal(reported.limitBytes, 512 * 2 ** 20);
+    assert.equal(reported.intervalMs, 100);
+  });
+
+  it('draws the dashboard as lines when piped', { timeout: 30_000 }, async () => {
+    const result = await runToEnd(process.execPath, ['--import', REGISTER_PATH, '-e', 'setTimeout(() => {}, 700)'], {
+      env: { ...process.env, HEADROOM_DASHBOARD: '1', HEADROOM_INTERVAL: '200ms' },
+      timeoutMs: 25_000,
+    });
+
+    assert.equal(result.code, 0);
+    assert.match(result.stderr, /\[headroom\] \d\d:\d\d:\d\d NORMAL heap [\d.]+ MiB\//);
+    assert.doesNotMatch(result.stderr, /\x1b\[/);
+  });
+
+  it('names the variable of an invalid value', { timeout: 30_000 }, async () => {
+    const result = await runToEnd(process.execPath, ['--import', REGISTER_PATH, '-e', 'console.log("app ran")'], {
+      env: { ...process.env, HEADROOM_LIMIT: 'lots' },
+      timeoutMs: 25_000,
+    });
+
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /Invalid environment variable HEADROOM_LIMIT: expected a size .* got "lots"/);
+    assert.doesNotMatch(result.stdout, /app ran/);
+  });
+});
+
+describe('CommonJS callers', () => {
+  it('require() loads the ESM package', { timeout: 30_000 }, async () => {
+    const result = await runToEnd(process.execPath, [join(FIXTURES, 'require-esm.cjs')], { timeoutMs: 25_000 });
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), 'function normal,moderate,high,critical');
+  });
+});
