@@ -216,7 +216,8 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
     if (!warning) return;
 
     this.#warnings.push(warning);
-    this.#options.logger.warn({ code: warning.code, heapLimitBytes, limitBytes: this.#limit.limitBytes }, warning.message);
+    // process.emitWarning already printed it; an injected logger gets it too.
+    if (this.#options.loggerInjected) this.#options.logger.warn({ code: warning.code, heapLimitBytes, limitBytes: this.#limit.limitBytes }, warning.message);
     this.#emitSafely('warning', warning);
   }
 

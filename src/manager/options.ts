@@ -42,6 +42,8 @@ export interface ResolvedOptions {
   arrayBuffersEverySamples: number;
   eventLoopResolutionMs: number;
   logger: Logger;
+  /** True when the caller passed a logger; the default one leaves warnings to `process.emitWarning`. */
+  loggerInjected: boolean;
   clock: Clock;
   probe: Probe | null;
 }
@@ -89,6 +91,7 @@ export function resolveOptions(options: MemoryManagerOptions = {}): ResolvedOpti
     arrayBuffersEverySamples: numberOption('arrayBuffersEverySamples', options.arrayBuffersEverySamples, 5, 1, 3600, true),
     eventLoopResolutionMs: numberOption('eventLoopResolutionMs', options.eventLoopResolutionMs, 10, 1, 1000, true),
     logger: resolveLogger(options.logger),
+    loggerInjected: options.logger !== undefined,
     clock: resolveClock(options.clock),
     probe: resolveProbe(options.probe),
   };

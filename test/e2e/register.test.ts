@@ -9,7 +9,10 @@ describe('headroom/register', () => {
     const script = [
       `import(${JSON.stringify(pathToFileURL(INDEX_PATH).href)}).then(({ getDefaultManager }) => {`,
       '  const manager = getDefaultManager();',
+      '  // The manager never keeps the process alive, so this timer does until the first sample.',
+      '  const keepAlive = setTimeout(() => {}, 10_000);',
       "  manager.once('sample', (sample) => {",
+      '    clearTimeout(keepAlive);',
       '    console.log(JSON.stringify({ running: manager.running, limitBytes: sample.limitBytes, intervalMs: manager.intervalMs }));',
       '    manager.stop();',
       '  });',
