@@ -127,13 +127,19 @@ function countRisingSlices(medians: readonly number[], minStep: number): { count
 }
 
 /**
- * Estimates how many standard errors `ratePerSecond` is from zero. The noise is
- * the scaled median absolute deviation of the residuals around the fitted line
- * (1.4826 makes it match the standard deviation for normal noise), and the
- * standard error follows the least-squares formula sigma / sqrt(sum (t - mean t)^2).
+ * Estimates how many standard errors `ratePerSecond` is from zero.
  *
- * NOTE: this is an approximation. Readings next to each other are correlated
- * (a sawtooth, a step after each GC), which makes the real error larger.
+ * The noise sigma is 1.2533 times the mean absolute deviation of the residuals
+ * around the fitted line (the factor makes it match the standard deviation for
+ * normal noise). The median absolute deviation would read 0 for a series that
+ * holds one value for several samples, which the post-GC and trough estimates do.
+ * The least-squares standard error sigma / sqrt(sum (t - mean t)^2) is then
+ * widened by sqrt((1 + r) / (1 - r)), where r is the lag-1 autocorrelation of the
+ * residuals, because readings that follow each other carry less independent
+ * information. That is the usual correction for a trend in AR(1) noise.
+ *
+ * NOTE: this is an approximation. It assumes the residuals are stationary, and
+ * r is capped at 0.95 so that the widening stays finite.
  */
 export function slopeStandardErrors(points: readonly TimePoint[], ratePerSecond: number): number {
   const n = points.length;
@@ -154,10 +160,33 @@ export function slopeStandardErrors(points: readonly TimePoint[], ratePerSecond:
   }
 
   const center = median(residuals.slice());
-  for (let i = 0; i < n; i++) residuals[i] = Math.abs((residuals[i] as number) - center);
-  const sigma = 1.4826 * median(residuals);
+  let absoluteDeviation = 0;
+  for (let i = 0; i < n; i++) {
+    residuals[i] = (residuals[i] as number) - center;
+    absoluteDeviation += Math.abs(residuals[i] as number);
+  }
+  const sigma = 1.2533 * (absoluteDeviation / n);
 
-  const standardError = sigma / Math.sqrt(spread);
+  const autocorrelation = Math.min(0.95, Math.max(0, lagOneAutocorrelation(residuals)));
+  const widening = Math.sqrt((1 + autocorrelation) / (1 - autocorrelation));
+  const standardError = (sigma / Math.sqrt(spread)) * widening;
   if (standardError === 0) return ratePerSecond > 0 ? Number.POSITIVE_INFINITY : 0;
   return ratePerSecond / standardError;
+}
+
+/** Returns the lag-1 autocorrelation of `values`, or 0 when they do not vary. */
+function lagOneAutocorrelation(values: Float64Array): number {
+  const n = values.length;
+  let mean = 0;
+  for (const value of values) mean += value;
+  mean /= n;
+
+  let variance = 0;
+  let covariance = 0;
+  for (let i = 0; i < n; i++) {
+    const deviation = (values[i] as number) - mean;
+    variance += deviation * deviation;
+    if (i > 0) covariance += deviation * ((values[i - 1] as number) - mean);
+  }
+  return variance > 0 ? covariance / variance : 0;
 }

@@ -1,5 +1,4 @@
 
-import { fileURLToPath } from 'node:url';
 
 const MIB = 2 ** 20;
 
@@ -11,8 +10,8 @@ const MIN_OLD_SPACE_MIB = 16;
 
 /**
  * Sizes the old space for a process limit: 75 % of the limit minus V8's young
- * generation, so the whole heap stays at about 75 % of the limit and the rest
- * is left for code, stacks, Buffers and native memory.
+ * generation. The whole heap then stays at about 75 % of the limit, and the
+ * rest is left for code, stacks, Buffers and native memory.
  */
 export function oldSpaceMiBForLimit(limitBytes: number): number {
   const oldSpaceBytes = limitBytes * 0.75 - YOUNG_GENERATION_BYTES;
@@ -34,14 +33,9 @@ export interface ChildEnvironmentOptions {
   extra?: Record<string, string>;
 }
 
-/** The file `--import` loads in the child: this package's `register` entry. */
+/** Returns the URL of this package's `register` entry, which `--import` loads in the child. */
 export function registerModuleUrl(): string {
   return new URL('../register.js', import.meta.url).href;
-}
-
-/** Path form of the register module, for messages. */
-export function registerModulePath(): string {
-  return fileURLToPath(registerModuleUrl());
 }
 
 /** Builds the child's environment: the preload in NODE_OPTIONS, heap sizing, and HEADROOM_* settings. */

@@ -1,4 +1,4 @@
-/** How a program under `headroom run` ended. */
+/** The cause of a program's end under `headroom run`. */
 export type ExitReason =
   | 'exited'
   | 'heap-out-of-memory'

@@ -15,6 +15,8 @@ Usage:
 ${RUN_HELP}
 ${DEMO_HELP}`;
 
+const COMMAND_HELP: Record<string, string> = { run: RUN_HELP, demo: DEMO_HELP };
+
 function version(): string {
   const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   return packageJson.version;
@@ -36,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(rest[0] === 'run' ? RUN_HELP : rest[0] === 'demo' ? DEMO_HELP : HELP);
+      process.stdout.write(COMMAND_HELP[rest[0] ?? ''] ?? HELP);
       return 0;
     default:
       throw new UsageError(`unknown command "${command}" (commands: run, demo, help)`);

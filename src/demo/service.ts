@@ -17,6 +17,9 @@ const reportCache = new Map<number, string>();
 const jobResults: string[] = [];
 let trimmedEntries = 0;
 
+/** Share of the entries dropped when each level is entered. */
+const TRIM_SHARES: Record<PressureLevel, number> = { normal: 0, moderate: 0.25, high: 0.5, critical: 1 };
+
 function buildReport(id: number): string {
   // A flat one-byte string, so the bytes live on the V8 heap.
   return Buffer.alloc(REPORT_BYTES, 97 + (id % 26)).toString('latin1');
@@ -24,7 +27,7 @@ function buildReport(id: number): string {
 
 /** Drops the oldest share of the cache and of the job results, as a releaser would. */
 function trim(level: PressureLevel): void {
-  const share = level === 'critical' ? 1 : level === 'high' ? 0.5 : level === 'moderate' ? 0.25 : 0;
+  const share = TRIM_SHARES[level];
   const drop = Math.ceil(reportCache.size * share);
   let dropped = 0;
   for (const key of reportCache.keys()) {

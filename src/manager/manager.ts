@@ -127,12 +127,11 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
 
   /** Samples faster at high and critical, where a fast leak can cross the rest of the budget between two samples. */
   #rescheduleForLevel(): void {
-    const wanted = isAtLeast(this.#pressure.level, 'high')
-      ? Math.min(this.#baseIntervalMs, this.#options.pressureIntervalMs)
-      : this.#baseIntervalMs;
-    if (wanted === this.#intervalMs) return;
+    let intervalMs = this.#baseIntervalMs;
+    if (isAtLeast(this.#pressure.level, 'high')) intervalMs = Math.min(intervalMs, this.#options.pressureIntervalMs);
+    if (intervalMs === this.#intervalMs) return;
 
-    this.#intervalMs = wanted;
+    this.#intervalMs = intervalMs;
     if (!this.#timer) return;
 
     clearTimeout(this.#timer);

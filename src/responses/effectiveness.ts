@@ -1,7 +1,7 @@
 import { invalidOption, numberOption } from '../util/validate.js';
 import { objectOption, rejectUnknownOptions } from './response-options.js';
 
-/** What the tracker has learned about one action. */
+/** The measured effectiveness of one action. */
 export interface ActionEffectiveness {
   action: string;
   /** Records in the window, at most `windowSize`. */
@@ -12,14 +12,14 @@ export interface ActionEffectiveness {
   bytesPerMs: number | null;
   /** Null until the action has `minSamples` records. */
   pays: boolean | null;
-  /** Skips since the action last ran; after `retryAfterSkips` it runs once to be measured again. */
+  /** Skips since the action last ran. After `retryAfterSkips` of them it runs once to be measured again. */
   skipsInRow: number;
 }
 
 export interface EffectivenessTrackerOptions {
   /** The number of recent records per action that the average covers. Default 8. */
   windowSize?: number;
-  /** The maximum number of actions tracked; the one recorded least recently is dropped. Default 512. */
+  /** The maximum number of actions tracked. Past it, the action recorded least recently is dropped. Default 512. */
   maxActions?: number;
   /** An action pays when it reclaims at least this many bytes per ms it takes. Default 16384 (16 KiB). */
   minBytesPerMs?: number;
@@ -143,9 +143,9 @@ export class EffectivenessTracker {
   }
 
   /**
-   * Sorts actions for running: those that pay, fastest reclaim first; then
-   * those not yet judged, in the given order; then those that do not pay,
-   * fastest first.
+   * Sorts actions for running. Actions that pay come first, fastest reclaim
+   * first. Actions not yet judged follow in the given order, and actions that
+   * do not pay come last, fastest first.
    */
   order(actions: readonly string[]): string[] {
     const group = (action: string): number => {

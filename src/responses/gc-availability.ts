@@ -16,7 +16,7 @@ export type GcAvailability =
   | {
       available: false;
       gc: null;
-      /** A sentence that says why forced GC is off and how to turn it on. */
+      /** A sentence that explains why forced GC is off and how to turn it on. */
       reason: string;
       flagAfterScript: boolean;
     };
@@ -27,7 +27,7 @@ export interface DetectGcOptions {
    * setting the V8 flag and reading `gc` from a new VM context. Default false.
    */
   enableAtRuntime?: boolean;
-  /** The `gc` global to check. Default `globalThis.gc`; tests pass their own. */
+  /** The `gc` global to check. Default `globalThis.gc`. Tests pass their own. */
   globalGc?: unknown;
   /** Default `process.argv`. */
   argv?: readonly string[];
@@ -38,7 +38,7 @@ export interface DetectGcOptions {
 const EXPOSE_GC_FLAGS = ['--expose-gc', '--expose_gc'];
 const KNOWN_OPTIONS = ['enableAtRuntime', 'globalGc', 'argv', 'execArgv'] as const;
 
-/** Kept once created, so the V8 flag is toggled at most once per process. */
+/** The gc function from the first successful run-time enable, reused so later calls leave the V8 flag alone. */
 let runtimeGc: (() => void) | null = null;
 
 /** Detects whether forced GC is available, and with `enableAtRuntime` turns it on when it is not. */

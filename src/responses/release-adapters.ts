@@ -14,7 +14,7 @@ export interface LruCacheLike {
   clear(): void;
 }
 
-/** The part of a `Map` or `Set` that the adapter calls; `keys()` yields entries in insertion order. */
+/** The part of a `Map` or `Set` that the adapter calls. Its `keys()` yields entries in insertion order. */
 export interface InsertionOrderedCollection {
   readonly size: number;
   keys(): Iterable<unknown>;
@@ -22,7 +22,7 @@ export interface InsertionOrderedCollection {
   clear(): void;
 }
 
-/** The share of its current entries (0 to 1) that a collection keeps at each level; 0 clears it. */
+/** The share of its current entries (0 to 1) that a collection keeps at each level, where 0 clears it. */
 export interface KeepRatios {
   moderate: number;
   high: number;
@@ -158,12 +158,12 @@ function resolveTrimOptions(options: TrimReleaserOptions): ResolvedTrimOptions {
     minLevel: responseLevelOption('minLevel', options.minLevel, 'moderate'),
   };
 
-  const given = objectOption('keepRatio', options.keepRatio);
-  rejectUnknownOptions('keepRatio', given, ['moderate', 'high', 'critical']);
+  const requestedRatios = objectOption('keepRatio', options.keepRatio);
+  rejectUnknownOptions('keepRatio', requestedRatios, ['moderate', 'high', 'critical']);
   const keepRatios: KeepRatios = {
-    moderate: numberOption('keepRatio.moderate', given.moderate, DEFAULT_KEEP_RATIOS.moderate, 0, 1),
-    high: numberOption('keepRatio.high', given.high, DEFAULT_KEEP_RATIOS.high, 0, 1),
-    critical: numberOption('keepRatio.critical', given.critical, DEFAULT_KEEP_RATIOS.critical, 0, 1),
+    moderate: numberOption('keepRatio.moderate', requestedRatios.moderate, DEFAULT_KEEP_RATIOS.moderate, 0, 1),
+    high: numberOption('keepRatio.high', requestedRatios.high, DEFAULT_KEEP_RATIOS.high, 0, 1),
+    critical: numberOption('keepRatio.critical', requestedRatios.critical, DEFAULT_KEEP_RATIOS.critical, 0, 1),
   };
   if (!(keepRatios.moderate >= keepRatios.high && keepRatios.high >= keepRatios.critical)) {
     throw invalidOption('keepRatio', 'moderate >= high >= critical', `${keepRatios.moderate} >= ${keepRatios.high} >= ${keepRatios.critical}`);
@@ -172,7 +172,7 @@ function resolveTrimOptions(options: TrimReleaserOptions): ResolvedTrimOptions {
   return { placement, keepRatios };
 }
 
-/** Returns the share to keep at `level`; normal keeps everything. */
+/** Returns the share to keep at `level`. Normal keeps everything. */
 function keepRatioAt(keepRatios: KeepRatios, level: PressureLevel): number {
   return level === 'normal' ? 1 : keepRatios[level];
 }

@@ -22,9 +22,9 @@ import {
 export type ReleaseFunction = (level: PressureLevel, signal: AbortSignal) => void | number | Promise<void | number>;
 
 export interface ReleaserDefinition {
-  /** Unique within a registry; used in results, stats and log lines. */
+  /** The name in results, stats and log lines, unique within a registry. */
   name: string;
-  /** Releasers with a higher priority run first; equal priorities run in registration order. Default 0. */
+  /** Releasers with a higher priority run first, and equal priorities run in registration order. Default 0. */
   priority?: number;
   /** The lowest level at which this releaser runs. Default `'moderate'`. */
   minLevel?: ResponseLevel;
@@ -32,7 +32,7 @@ export interface ReleaserDefinition {
 }
 
 /**
- * Why a releaser was not called: `still-running` when its previous call was
+ * The reason a releaser was not called: `still-running` when its previous call was
  * abandoned after the timeout and has not settled yet, `not-paying` when the
  * caller's `skip` test excluded it.
  */
@@ -58,7 +58,7 @@ export interface ReleaserStats {
   priority: number;
   minLevel: ResponseLevel;
   calls: number;
-  /** Calls that threw, rejected or returned an invalid value. Timeouts are counted apart. */
+  /** Calls that threw, rejected or returned an invalid value. Timeouts are counted in `timeouts` only. */
   errors: number;
   timeouts: number;
   skips: number;
@@ -167,10 +167,11 @@ export class ReleaserRegistry {
   /**
    * Calls, in priority order, every releaser whose `minLevel` is at or below
    * `level`, and returns one result per releaser considered. `trigger` names
-   * what asked for the run and appears in log lines.
+   * the cause of the run in log lines.
    */
   async run(level: PressureLevel, trigger: string, options: ReleaserRunOptions = {}): Promise<ReleaserResult[]> {
     pressureLevelArgument('level', level);
+    nameOption('trigger', trigger, 100);
     const skip = options.skip;
 
     // A copy, so releasers that register or unregister during the run do not shift the loop.

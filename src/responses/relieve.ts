@@ -30,7 +30,7 @@ export interface ForcedGcStep {
   durationMs: number;
   /** Heap used before the GC minus after it, or null when it did not run. */
   reclaimedBytes: number | null;
-  /** Why it did not run: the controller's reason, or `below-min-level`. */
+  /** The reason it did not run: the controller's reason, or `below-min-level`. */
   skipped: GcSkipReason | 'below-min-level' | null;
   message: string | null;
 }
@@ -50,7 +50,7 @@ export interface RelieveAction {
   action: 'relieve';
   /** Milliseconds since the epoch, when the call started. */
   time: number;
-  /** What asked for relief, such as `pressure` or `manual`. */
+  /** The cause of the call, such as `pressure` or `manual`. */
   trigger: string;
   level: PressureLevel;
   durationMs: number;

@@ -17,7 +17,7 @@ export function rejectUnknownOptions(name: string, options: object, known: reado
   }
 }
 
-/** Reads an options object; `undefined` reads as an empty one. */
+/** Reads an options object, where `undefined` reads as an empty one. */
 export function objectOption<T extends object>(name: string, value: T | undefined): Partial<T> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidOption(name, 'an object', value, 'type');
@@ -53,7 +53,7 @@ export function booleanOption(name: string, value: unknown, fallback: boolean): 
   return value;
 }
 
-/** Reads an optional function option; `fallback` is used when it is missing. */
+/** Reads an optional function option, or returns `fallback` when it is missing. */
 export function functionOption<F extends (...args: never[]) => unknown>(name: string, value: unknown, fallback: F): F {
   if (value === undefined) return fallback;
   if (typeof value !== 'function') throw invalidOption(name, 'a function', value, 'type');

@@ -76,7 +76,7 @@ export class Sampler {
  */
 export const RELIABLE_OLD_GENERATION_SHARE = 0.8;
 
-/** The heap a program can count on: 80 % of the old generation's maximum (the heap limit minus the young generation). */
+/** Computes the heap a program can count on: 80 % of the old generation's maximum (the heap limit minus the young generation). */
 export function heapBudget(limitBytes: number, youngGenerationBytes: number): number {
   const oldGenerationBytes = limitBytes - Math.min(youngGenerationBytes, limitBytes / 2);
   return Math.floor(oldGenerationBytes * RELIABLE_OLD_GENERATION_SHARE);

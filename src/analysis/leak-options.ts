@@ -1,0 +1,156 @@
+import { durationOption, invalidOption, numberOption } from '../util/validate.js';
+import { parseBytes } from '../util/size.js';
+import type { MemoryLeakKind } from './leak-events.js';
+
+const KIB = 2 ** 10;
+const MIB = 2 ** 20;
+const HOUR_MS = 3_600_000;
+
+export interface LeakDetectorOptions {
+  /** Time of history the trend is fitted over: milliseconds or a string such as "30s". Default 30 s. */
+  windowMs?: number | string;
+  /** Least time the history must span before a leak can be reported. Default 20 s. */
+  minSpanMs?: number | string;
+  /** Least number of points in the window before a leak can be reported, from `subWindows` to `maxPointsPerSeries`. Default 8. */
+  minSamples?: number;
+  /** Readings in this time after the first update are ignored, so start-up filling is not a leak. Default 20 s. */
+  warmUpMs?: number | string;
+  /** Number of equal time slices the window is cut into to check that growth is sustained. Default 4. */
+  subWindows?: number;
+  /**
+   * Share (0 to 1) of the slices after the first whose median must rise above
+   * the previous slice's; the last slice must rise in any case. Default 0.6, so
+   * 2 of 3 with 4 slices.
+   */
+  minRisingSubWindowRatio?: number;
+  /** Least number of standard errors the slope must be above zero. Default 3. */
+  minSlopeStandardErrors?: number;
+  /** Least rise of a memory kind over the window, in bytes or as "2MiB". Default 2 MiB. */
+  minRiseBytes?: number | string;
+  /**
+   * Least rise of a memory kind over the window as a share of its budget: the
+   * heap budget for `heap`, the process limit for `external` and `native` when
+   * there is one. The larger of this and `minRiseBytes` applies. Default 0.01.
+   */
+  minRiseRatio?: number;
+  /** Least Theil-Sen slope per memory kind, in bytes per second. Defaults: heap 64 KiB/s, external 64 KiB/s, native 128 KiB/s. */
+  minRateBytesPerSecond?: Partial<Record<MemoryLeakKind, number>>;
+  /** Least rise of a resource count over the window. Default 50. */
+  minRiseCount?: number;
+  /** Least Theil-Sen slope of a resource count, per second. Default 1. */
+  minResourceRatePerSecond?: number;
+  /** A reported leak clears once its slope falls below this share (0 to 0.99) of the minimum rate. Default 0.5. */
+  clearRateRatio?: number;
+  /** Maximum points kept per series; faster readings are thinned to fit the window. Default 64. */
+  maxPointsPerSeries?: number;
+  /** Maximum resource types tracked; further types are ignored while the table is full. Default 32. */
+  maxResourceTypes?: number;
+}
+
+export interface ResolvedLeakDetectorOptions {
+  windowMs: number;
+  minSpanMs: number;
+  minSamples: number;
+  warmUpMs: number;
+  subWindows: number;
+  minRisingSubWindowRatio: number;
+  minSlopeStandardErrors: number;
+  minRiseBytes: number;
+  minRiseRatio: number;
+  minRateBytesPerSecond: Record<MemoryLeakKind, number>;
+  minRiseCount: number;
+  minResourceRatePerSecond: number;
+  clearRateRatio: number;
+  maxPointsPerSeries: number;
+  maxResourceTypes: number;
+}
+
+export const DEFAULT_LEAK_DETECTOR_OPTIONS: Readonly<ResolvedLeakDetectorOptions> = Object.freeze({
+  windowMs: 30_000,
+  minSpanMs: 20_000,
+  minSamples: 8,
+  warmUpMs: 20_000,
+  subWindows: 4,
+  minRisingSubWindowRatio: 0.6,
+  minSlopeStandardErrors: 3,
+  minRiseBytes: 2 * MIB,
+  minRiseRatio: 0.01,
+  minRateBytesPerSecond: Object.freeze({ heap: 64 * KIB, external: 64 * KIB, native: 128 * KIB }),
+  minRiseCount: 50,
+  minResourceRatePerSecond: 1,
+  clearRateRatio: 0.5,
+  maxPointsPerSeries: 64,
+  maxResourceTypes: 32,
+});
+
+const KNOWN_OPTIONS = new Set(Object.keys(DEFAULT_LEAK_DETECTOR_OPTIONS));
+
+/** Validates every option and fills in defaults. The error names the option, the rule and the value received. */
+export function resolveLeakDetectorOptions(options: LeakDetectorOptions = {}): ResolvedLeakDetectorOptions {
+  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options, 'type');
+
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw invalidOption(key, `one of the known options (${[...KNOWN_OPTIONS].join(', ')})`, (options as Record<string, unknown>)[key], 'type');
+    }
+  }
+
+  const defaults = DEFAULT_LEAK_DETECTOR_OPTIONS;
+  const windowMs = durationOption('windowMs', options.windowMs, defaults.windowMs, 1000, HOUR_MS);
+  const maxPointsPerSeries = numberOption('maxPointsPerSeries', options.maxPointsPerSeries, defaults.maxPointsPerSeries, 8, 1024, true);
+  const subWindows = numberOption('subWindows', options.subWindows, defaults.subWindows, 2, 16, true);
+  if (subWindows > maxPointsPerSeries) {
+    throw invalidOption('subWindows', `at most maxPointsPerSeries (${maxPointsPerSeries}), so each slice can hold a point`, subWindows);
+  }
+
+  const resolved: ResolvedLeakDetectorOptions = {
+    windowMs,
+    minSpanMs: durationOption('minSpanMs', options.minSpanMs, Math.min(defaults.minSpanMs, windowMs), 1, windowMs),
+    minSamples: numberOption('minSamples', options.minSamples, Math.max(defaults.minSamples, subWindows), subWindows, maxPointsPerSeries, true),
+    warmUpMs: durationOption('warmUpMs', options.warmUpMs, defaults.warmUpMs, 0, HOUR_MS),
+    subWindows,
+    minRisingSubWindowRatio: numberOption('minRisingSubWindowRatio', options.minRisingSubWindowRatio, defaults.minRisingSubWindowRatio, 0, 1),
+    minSlopeStandardErrors: numberOption('minSlopeStandardErrors', options.minSlopeStandardErrors, defaults.minSlopeStandardErrors, 0, 100),
+    minRiseBytes: minRiseBytesOption(options.minRiseBytes),
+    minRiseRatio: numberOption('minRiseRatio', options.minRiseRatio, defaults.minRiseRatio, 0, 1),
+    minRateBytesPerSecond: resolveMinRates(options.minRateBytesPerSecond),
+    minRiseCount: numberOption('minRiseCount', options.minRiseCount, defaults.minRiseCount, 1, Number.MAX_SAFE_INTEGER),
+    minResourceRatePerSecond: numberOption('minResourceRatePerSecond', options.minResourceRatePerSecond, defaults.minResourceRatePerSecond, 0.001, 1e9),
+    clearRateRatio: numberOption('clearRateRatio', options.clearRateRatio, defaults.clearRateRatio, 0, 0.99),
+    maxPointsPerSeries,
+    maxResourceTypes: numberOption('maxResourceTypes', options.maxResourceTypes, defaults.maxResourceTypes, 0, 1024, true),
+  };
+
+  return resolved;
+}
+
+function minRiseBytesOption(value: unknown): number {
+  if (value === undefined) return DEFAULT_LEAK_DETECTOR_OPTIONS.minRiseBytes;
+
+  const rule = 'a size of at least 1 byte, as a number of bytes or a string such as "2MiB"';
+  if (typeof value !== 'number' && typeof value !== 'string') throw invalidOption('minRiseBytes', rule, value, 'type');
+
+  const bytes = parseBytes(value);
+  if (bytes === null || bytes < 1) throw invalidOption('minRiseBytes', rule, value);
+  return bytes;
+}
+
+function resolveMinRates(value: unknown): Record<MemoryLeakKind, number> {
+  const defaults = DEFAULT_LEAK_DETECTOR_OPTIONS.minRateBytesPerSecond;
+  if (value === undefined) return { ...defaults };
+  if (typeof value !== 'object' || value === null) {
+    throw invalidOption('minRateBytesPerSecond', 'an object with heap, external and native rates in bytes per second', value, 'type');
+  }
+
+  const rates = value as Record<string, unknown>;
+  for (const key of Object.keys(rates)) {
+    if (!(key in defaults)) throw invalidOption(`minRateBytesPerSecond.${key}`, 'one of heap, external, native', rates[key], 'type');
+  }
+
+  // A rate of 0 would report any flat series that happens to pass the other rules, so the floor is 1 byte per second.
+  return {
+    heap: numberOption('minRateBytesPerSecond.heap', rates.heap, defaults.heap, 1, 2 ** 40),
+    external: numberOption('minRateBytesPerSecond.external', rates.external, defaults.external, 1, 2 ** 40),
+    native: numberOption('minRateBytesPerSecond.native', rates.native, defaults.native, 1, 2 ** 40),
+  };
+}
