@@ -48,7 +48,7 @@ describe('forced GC controller', () => {
     assert.equal(result.ran && result.paid, true);
   });
 
-  test('cooldown spaces runs from the end of the previous one', () => {
+  test('cooldown counts from previous end', () => {
     const { clock, heap, controller } = setup({ cooldownMs: '30s' });
     heap.garbageBytes = 20 * MIB;
     controller.run({ level: 'high' });
@@ -128,7 +128,7 @@ describe('forced GC controller', () => {
     assert.equal(controller.stats().unpaidRunsInRow, 0);
   });
 
-  test('slow reclaim under the bytes-per-ms floor does not pay', () => {
+  test('slow reclaim under floor unpaid', () => {
     const { heap, controller } = setup({ minReclaimedBytesPerMs: 64 * 1024 });
     // 2 MiB in 100 ms is 20 KiB per ms: above 1 % of the heap, under the floor.
     heap.garbageBytes = 2 * MIB;

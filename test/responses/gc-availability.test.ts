@@ -30,7 +30,7 @@ describe('detectForcedGc', () => {
     assert.match(availability.available ? '' : availability.reason, /enableAtRuntime/);
   });
 
-  test('reason explains a flag placed after the script name', () => {
+  test('reason explains flag after script', () => {
     const availability = detectForcedGc({ globalGc: undefined, argv: [NODE, SCRIPT, '--expose-gc'], execArgv: [] });
 
     assert.equal(availability.available, false);
@@ -39,7 +39,7 @@ describe('detectForcedGc', () => {
     assert.match(availability.available ? '' : availability.reason, /node --expose-gc app\.js/);
   });
 
-  test('enableAtRuntime returns a working gc without a new global', () => {
+  test('enableAtRuntime gives gc without global', () => {
     const hadGlobalGc = typeof (globalThis as { gc?: unknown }).gc === 'function';
     const availability = detectForcedGc({ enableAtRuntime: true, globalGc: undefined, argv: [NODE, SCRIPT], execArgv: [] });
 

@@ -59,7 +59,7 @@ function filledLru(count: number): FakeLru<number> {
 }
 
 describe('lruCacheReleaser', () => {
-  test('evicts least recently used entries down to the moderate share', () => {
+  test('moderate keeps the recent half', () => {
     const cache = filledLru(8);
     cache.get('k0');
     cache.get('k1');

@@ -11,7 +11,7 @@ function registry(options: ReleaserRegistryOptions = {}) {
 }
 
 describe('releaser registry', () => {
-  test('runs releasers by priority, ties in registration order', async () => {
+  test('priority order, ties by registration', async () => {
     const releasers = registry();
     const calls: string[] = [];
     const add = (name: string, priority?: number) =>
@@ -46,7 +46,7 @@ describe('releaser registry', () => {
     assert.deepEqual(await namesAt('critical'), ['moderate', 'high', 'critical']);
   });
 
-  test('throwing and hanging releasers are isolated and counted', async () => {
+  test('failing releasers isolated and counted', async () => {
     const logger = new RecordingLogger();
     const releasers = registry({ timeoutMs: 50, logger });
     const ran: string[] = [];
@@ -128,7 +128,7 @@ describe('releaser registry', () => {
     assert.equal((seen?.reason as Error).name, 'TimeoutError');
   });
 
-  test('signal stays unaborted for a releaser that finishes in time', async () => {
+  test('signal unaborted when finished in time', async () => {
     const releasers = registry({ timeoutMs: 1000 });
     let seen: AbortSignal | undefined;
     releasers.register({
@@ -290,10 +290,11 @@ describe('releaser registry', () => {
     assert.throws(() => createReleaserRegistry({ timeout: 5 } as never), { name: 'TypeError', message: /`options\.timeout`/ });
   });
 
-  test('run rejects an unknown level', async () => {
+  test('run rejects invalid arguments', async () => {
     const releasers = registry();
 
     await assert.rejects(releasers.run('severe' as never, 'test'), { name: 'RangeError', message: /`level`.*"severe"/ });
+    await assert.rejects(releasers.run('high', 42 as never), { name: 'TypeError', message: /`trigger`.*42 \(number\)/ });
   });
 
   test('timeoutMs accepts a duration string', () => {
