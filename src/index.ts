@@ -2,6 +2,11 @@ export { createMemoryManager, MemoryManager, type ManagerStats } from './manager
 export type { MemoryManagerOptions } from './manager/options.js';
 export type { LimitsSnapshot, MemoryManagerEvents, PressureEvent, WarningEvent } from './manager/events.js';
 export { getDefaultManager } from './manager/default.js';
+export type { ActionEvent, ResponderStatus, ResponseOptions, SingleAction } from './responses/responder.js';
+export type { RelieveAction, RelieveStep } from './responses/relieve.js';
+export type { ReleaseFunction, ReleaserDefinition, ReleaserResult, ReleaserStats } from './responses/releasers.js';
+export { callbackReleaser, lruCacheReleaser, mapReleaser, type KeepRatios, type LruCacheLike } from './responses/release-adapters.js';
+export { detectForcedGc, type GcAvailability } from './responses/gc-availability.js';
 export { HEAP_ABOVE_LIMIT_CODE } from './manager/startup-warnings.js';
 export { PRESSURE_LEVELS, isAtLeast, type Budget, type PressureLevel } from './analysis/levels.js';
 export { DEFAULT_THRESHOLDS, PressureTracker, type PressureThresholds } from './analysis/pressure.js';

@@ -20,6 +20,8 @@ export interface LeakReading extends Pick<Sample, 'time' | 'heapTotalBytes' | 'h
   monotonicMs: number;
   /** The live-set estimate for this sample, from `LiveSetEstimator`. */
   liveBytes: number;
+  /** Major GCs in the interval that ends at this reading: `sample.gc.byKind.major.count`. */
+  majorGcCount: number;
   /** Active resources by type, as `countResources(process.getActiveResourcesInfo())` returns them. Omit to skip. */
   resources?: Readonly<Record<string, number>>;
 }
@@ -44,6 +46,8 @@ interface TrackedSeries {
   resourceType: string | null;
   series: WindowedSeries;
   active: ActiveLeak | null;
+  /** Monotonic time since when every update has passed the growth rules, or null. */
+  passingSinceMs: number | null;
 }
 
 /**
@@ -73,6 +77,8 @@ export class LeakDetector {
   /** At most `maxResourceTypes` entries. */
   readonly #resources = new Map<string, TrackedSeries>();
   #forecast: Forecast = { ...NO_FORECAST };
+  /** Monotonic time of the latest reading whose interval held a major GC, or null. */
+  #lastMajorGcMs: number | null = null;
 
   /** Throws a TypeError or RangeError naming the option when one is invalid. */
   constructor(options: LeakDetectorOptions = {}) {
@@ -127,6 +133,7 @@ export class LeakDetector {
       return { events: [], forecast: this.forecast };
     }
 
+    if (reading.majorGcCount > 0) this.#lastMajorGcMs = reading.monotonicMs;
     this.#addMemoryPoints(reading);
     if (reading.resources) this.#addResourcePoints(reading.monotonicMs, reading.resources);
 
@@ -150,9 +157,11 @@ export class LeakDetector {
   /** Forgets every reading and active leak, and starts a new warm-up at the next update. */
   reset(): void {
     this.#startMs = null;
+    this.#lastMajorGcMs = null;
     for (const tracked of Object.values(this.#memory)) {
       tracked.series.clear();
       tracked.active = null;
+      tracked.passingSinceMs = null;
     }
     this.#rss.clear();
     this.#resources.clear();
@@ -164,7 +173,7 @@ export class LeakDetector {
   }
 
   #track(kind: LeakKind, resourceType: string | null): TrackedSeries {
-    return { kind, resourceType, series: this.#createSeries(), active: null };
+    return { kind, resourceType, series: this.#createSeries(), active: null, passingSinceMs: null };
   }
 
   *#allSeries(): Generator<TrackedSeries> {
@@ -217,7 +226,15 @@ export class LeakDetector {
 
     const rules = this.#rulesFor(tracked.kind, reading);
     const assessment = assessGrowth(tracked.series.points, rules);
-    if (!assessment.significant) return null;
+    if (!assessment.significant || (tracked.kind === 'heap' && !this.#majorGcInWindow(tracked))) {
+      tracked.passingSinceMs = null;
+      return null;
+    }
+
+    // Noise passes the rules for a few updates at a time; a leak keeps passing them.
+    tracked.passingSinceMs ??= reading.monotonicMs;
+    if (reading.monotonicMs - tracked.passingSinceMs < this.#options.confirmMs) return null;
+    tracked.passingSinceMs = null;
 
     const event = this.#leakEvent(tracked, assessment, rules, reading);
     tracked.active = {
@@ -227,6 +244,19 @@ export class LeakDetector {
       ratePerSecond: assessment.ratePerSecond as number,
     };
     return event;
+  }
+
+  /**
+   * Returns true when a major GC happened within the heap window, or when the
+   * rule is off. Between major GCs the live-set estimate is a trough that also
+   * rises with promoted garbage, which only a major GC frees, so a rise seen
+   * without one cannot tell promotion from a leak.
+   */
+  #majorGcInWindow(tracked: TrackedSeries): boolean {
+    if (!this.#options.heapRequiresMajorGc) return true;
+
+    const first = tracked.series.points[0];
+    return first !== undefined && this.#lastMajorGcMs !== null && this.#lastMajorGcMs >= first.timeMs;
   }
 
   /** Returns a leak-cleared event when the growth stopped or was freed; otherwise updates the rate used by the forecast. */
@@ -345,7 +375,7 @@ export class LeakDetector {
 }
 
 function checkReading(reading: LeakReading): void {
-  const fields = ['time', 'monotonicMs', 'liveBytes', 'heapTotalBytes', 'heapBudgetBytes', 'externalBytes', 'rssBytes'] as const;
+  const fields = ['time', 'monotonicMs', 'liveBytes', 'majorGcCount', 'heapTotalBytes', 'heapBudgetBytes', 'externalBytes', 'rssBytes'] as const;
   for (const field of fields) {
     const value = reading[field];
     if (!Number.isFinite(value)) throw new RangeError(`Invalid reading.${field}: expected a finite number, got ${String(value)} (${typeof value})`);

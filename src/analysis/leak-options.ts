@@ -15,6 +15,16 @@ export interface LeakDetectorOptions {
   minSamples?: number;
   /** Readings in this time after the first update are ignored, so start-up filling is not a leak. Default 20 s. */
   warmUpMs?: number | string;
+  /**
+   * How long every update must pass the growth rules before a leak is reported:
+   * milliseconds or a string such as "5s". Default 5 s.
+   */
+  confirmMs?: number | string;
+  /**
+   * Report a heap leak only when a major GC happened within the window, because
+   * between major GCs promoted garbage raises the live-set trough too. Default true.
+   */
+  heapRequiresMajorGc?: boolean;
   /** Number of equal time slices the window is cut into to check that growth is sustained. Default 4. */
   subWindows?: number;
   /**
@@ -52,6 +62,8 @@ export interface ResolvedLeakDetectorOptions {
   minSpanMs: number;
   minSamples: number;
   warmUpMs: number;
+  confirmMs: number;
+  heapRequiresMajorGc: boolean;
   subWindows: number;
   minRisingSubWindowRatio: number;
   minSlopeStandardErrors: number;
@@ -70,6 +82,8 @@ export const DEFAULT_LEAK_DETECTOR_OPTIONS: Readonly<ResolvedLeakDetectorOptions
   minSpanMs: 20_000,
   minSamples: 8,
   warmUpMs: 20_000,
+  confirmMs: 5000,
+  heapRequiresMajorGc: true,
   subWindows: 4,
   minRisingSubWindowRatio: 0.6,
   minSlopeStandardErrors: 3,
@@ -108,6 +122,8 @@ export function resolveLeakDetectorOptions(options: LeakDetectorOptions = {}): R
     minSpanMs: durationOption('minSpanMs', options.minSpanMs, Math.min(defaults.minSpanMs, windowMs), 1, windowMs),
     minSamples: numberOption('minSamples', options.minSamples, Math.max(defaults.minSamples, subWindows), subWindows, maxPointsPerSeries, true),
     warmUpMs: durationOption('warmUpMs', options.warmUpMs, defaults.warmUpMs, 0, HOUR_MS),
+    confirmMs: durationOption('confirmMs', options.confirmMs, defaults.confirmMs, 0, windowMs),
+    heapRequiresMajorGc: booleanOption('heapRequiresMajorGc', options.heapRequiresMajorGc, defaults.heapRequiresMajorGc),
     subWindows,
     minRisingSubWindowRatio: numberOption('minRisingSubWindowRatio', options.minRisingSubWindowRatio, defaults.minRisingSubWindowRatio, 0, 1),
     minSlopeStandardErrors: numberOption('minSlopeStandardErrors', options.minSlopeStandardErrors, defaults.minSlopeStandardErrors, 0, 100),
@@ -122,6 +138,12 @@ export function resolveLeakDetectorOptions(options: LeakDetectorOptions = {}): R
   };
 
   return resolved;
+}
+
+function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalidOption(name, 'true or false', value, 'type');
+  return value;
 }
 
 function minRiseBytesOption(value: unknown): number {

@@ -6,7 +6,8 @@ import { runSupervised } from './run.js';
 export const DEMO_HELP = `headroom demo [flags]
   Runs a small service with a leaky cache and a background job under a small
   limit, drives it with a bounded load on 127.0.0.1, and shows the dashboard
-  and the summary. The service trims its cache when headroom reports pressure.
+  and the summary. The service registers its cache as a releaser, so headroom
+  trims it under pressure.
 
   --duration TIME   how long the load runs (default 60s, at most 10m)
   --limit SIZE      the service's process limit (default 160MiB)
@@ -58,7 +59,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
     limitBytes,
     intervalMs: 1000,
     eventsFile: typeof eventsFile === 'string' ? eventsFile : null,
-    exposeGc: false,
+    // A forced GC after the releasers turns what they dropped into measured, reclaimed bytes.
+    exposeGc: true,
     dashboard,
     killAtLimit: true,
     watchdogPollMs: 50,

@@ -1,4 +1,5 @@
 import type { LimitsSnapshot, PressureEvent, WarningEvent } from '../manager/events.js';
+import type { ActionEvent } from '../responses/responder.js';
 import type { MemoryManager } from '../manager/manager.js';
 import type { Sample } from '../sampling/sample.js';
 
@@ -17,7 +18,7 @@ export interface HelloMessage {
 export type IpcMessage =
   | { headroom: 1; kind: 'hello'; payload: HelloMessage }
   | { headroom: 1; kind: 'sample'; payload: Sample }
-  | { headroom: 1; kind: 'event'; payload: PressureEvent | WarningEvent };
+  | { headroom: 1; kind: 'event'; payload: PressureEvent | WarningEvent | ActionEvent };
 
 export function isIpcMessage(value: unknown): value is IpcMessage {
   return typeof value === 'object' && value !== null && (value as { headroom?: unknown }).headroom === 1;
@@ -55,4 +56,5 @@ export function attachIpcReporter(manager: MemoryManager): void {
   manager.on('sample', (sample) => send({ headroom: 1, kind: 'sample', payload: sample }));
   manager.on('pressure', (event) => send({ headroom: 1, kind: 'event', payload: event }));
   manager.on('warning', (event) => send({ headroom: 1, kind: 'event', payload: event }));
+  manager.on('action', (event) => send({ headroom: 1, kind: 'event', payload: event }));
 }

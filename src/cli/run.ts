@@ -117,6 +117,7 @@ export function runSupervised(options: RunOptions, streams: RunStreams = { stdou
         break;
       case 'event':
         if (message.payload.type === 'pressure') summary.addPressureChange(message.payload.to);
+        if (message.payload.type === 'action') summary.addAction(message.payload.reclaimedBytes);
         events?.write(message.payload);
         break;
     }

@@ -15,6 +15,8 @@ export interface RunSummary {
   gcCount: number;
   gcPauseMs: number;
   pressureChanges: number;
+  actions: number;
+  reclaimedBytes: number;
 }
 
 /** Adds up samples into a run summary. */
@@ -35,6 +37,8 @@ export class SummaryTracker {
       gcCount: 0,
       gcPauseMs: 0,
       pressureChanges: 0,
+      actions: 0,
+      reclaimedBytes: 0,
     };
   }
 
@@ -54,6 +58,12 @@ export class SummaryTracker {
   addPressureChange(to: PressureLevel): void {
     this.#summary.pressureChanges++;
     if (levelRank(to) > levelRank(this.#summary.highestLevel)) this.#summary.highestLevel = to;
+  }
+
+  /** Counts an action (relieve, forced GC, snapshot) and what it reclaimed. */
+  addAction(reclaimedBytes: number): void {
+    this.#summary.actions++;
+    this.#summary.reclaimedBytes += reclaimedBytes;
   }
 
   /** Records a peak RSS seen by the parent's watchdog between samples. */
@@ -80,6 +90,7 @@ export function renderSummary(summary: RunSummary, ending: string): string[] {
     `peak RSS       ${share(summary.peakRssBytes, summary.limitBytes)}`,
     `highest level  ${summary.highestLevel} (${summary.pressureChanges} level changes)`,
     `gc             ${summary.gcCount} collections, ${summary.gcPauseMs.toFixed(0)} ms paused`,
+    `actions        ${summary.actions}, ${formatBytes(summary.reclaimedBytes)} reclaimed`,
     `ended          ${ending}`,
   ];
 }

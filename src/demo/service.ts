@@ -1,11 +1,12 @@
 /**
  * The demo service of `headroom demo`: an HTTP server with a leaky report
- * cache and a background job that keeps every result. It trims both when
- * headroom reports pressure. Run it through `headroom demo`, not by hand.
+ * cache and a background job that keeps every result. Both are registered as
+ * releasers, so headroom trims them under pressure. Run it through
+ * `headroom demo`, not by hand.
  */
 import { createServer } from 'node:http';
 import { getDefaultManager } from '../manager/default.js';
-import type { PressureLevel } from '../analysis/levels.js';
+import { callbackReleaser, mapReleaser } from '../responses/release-adapters.js';
 
 const REPORT_BYTES = 16 * 1024;
 const JOB_RESULT_BYTES = 4 * 1024;
@@ -15,33 +16,26 @@ const port = Number(process.env.PORT ?? 0);
 const reportCache = new Map<number, string>();
 /** Every background job result: a slower leak. */
 const jobResults: string[] = [];
-let trimmedEntries = 0;
-
-/** Share of the entries dropped when each level is entered. */
-const TRIM_SHARES: Record<PressureLevel, number> = { normal: 0, moderate: 0.25, high: 0.5, critical: 1 };
 
 function buildReport(id: number): string {
   // A flat one-byte string, so the bytes live on the V8 heap.
-  return Buffer.alloc(REPORT_BYTES, 97 + (id % 26)).toString('latin1');
+  return Buffer.alloc(REPORT_BYTES, 97 + (id % 26)).toString('utf8');
 }
 
-/** Drops the oldest share of the cache and of the job results, as a releaser would. */
-function trim(level: PressureLevel): void {
-  const share = TRIM_SHARES[level];
-  const drop = Math.ceil(reportCache.size * share);
-  let dropped = 0;
-  for (const key of reportCache.keys()) {
-    if (dropped >= drop) break;
-    reportCache.delete(key);
-    dropped++;
-  }
-  jobResults.splice(0, Math.ceil(jobResults.length * share));
-  trimmedEntries += dropped;
-}
-
-getDefaultManager()?.on('pressure', (event) => {
-  if (event.to !== 'normal') trim(event.to);
-});
+// headroom calls these under pressure: the cache first, because rebuilding a report is cheap.
+const manager = getDefaultManager();
+manager?.registerReleaser(mapReleaser(reportCache, { name: 'report-cache', priority: 10 }));
+manager?.registerReleaser(
+  callbackReleaser(
+    'job-results',
+    (level) => {
+      const dropped = level === 'critical' ? jobResults.length : Math.ceil(jobResults.length / 2);
+      jobResults.splice(0, dropped);
+      return dropped * JOB_RESULT_BYTES;
+    },
+    { priority: 5, minLevel: 'high' },
+  ),
+);
 
 const job = setInterval(() => {
   jobResults.push(Buffer.alloc(JOB_RESULT_BYTES, 106).toString('latin1'));
@@ -62,7 +56,7 @@ const server = createServer((req, res) => {
 
   if (url.pathname === '/stats') {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ cached: reportCache.size, jobResults: jobResults.length, trimmedEntries }));
+    res.end(JSON.stringify({ cached: reportCache.size, jobResults: jobResults.length }));
     return;
   }
 

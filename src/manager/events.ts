@@ -1,5 +1,6 @@
 import type { LimitSource } from '../analysis/limits.js';
 import type { Budget, PressureLevel } from '../analysis/levels.js';
+import type { ActionEvent } from '../responses/responder.js';
 import type { Sample } from '../sampling/sample.js';
 
 /** Emitted when the pressure level changes. */
@@ -44,4 +45,5 @@ export interface MemoryManagerEvents {
   sample: [Sample];
   pressure: [PressureEvent];
   warning: [WarningEvent];
+  action: [ActionEvent];
 }

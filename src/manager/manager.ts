@@ -2,6 +2,9 @@ import { EventEmitter } from 'node:events';
 import { effectiveLimit, type EffectiveLimit, type LimitReadings } from '../analysis/limits.js';
 import { isAtLeast, type PressureLevel } from '../analysis/levels.js';
 import { PressureTracker } from '../analysis/pressure.js';
+import { Responder, type ActionEvent, type ResponderStatus, type SingleAction } from '../responses/responder.js';
+import type { RelieveAction } from '../responses/relieve.js';
+import type { ReleaserDefinition } from '../responses/releasers.js';
 import { NodeProbe } from '../sampling/node-probe.js';
 import type { Probe } from '../sampling/probe.js';
 import type { Sample } from '../sampling/sample.js';
@@ -28,6 +31,7 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
   readonly #probe: Probe;
   readonly #sampler: Sampler;
   readonly #pressure: PressureTracker;
+  readonly #responder: Responder;
   #timer: NodeJS.Timeout | null = null;
   /** The interval asked for; under high or critical pressure the timer runs at `pressureIntervalMs` instead. */
   #baseIntervalMs: number;
@@ -52,6 +56,12 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
       thresholds: this.#options.thresholds,
       hysteresisRatio: this.#options.hysteresisRatio,
       warmUpMs: this.#options.warmUpMs,
+    });
+    this.#responder = new Responder(this.#options.responses, {
+      clock: this.#options.clock,
+      logger: this.#options.logger,
+      latest: () => this.#latest,
+      emit: (action: ActionEvent) => this.#emitSafely('action', action),
     });
     this.#limitReadings = {
       cgroupV2Bytes: null,
@@ -149,7 +159,40 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
     this.#latest = sample;
     this.#stats.samples++;
     this.#emitSafely('sample', sample);
+    this.#responder.onSample(sample, 'unknown');
     return sample;
+  }
+
+  /**
+   * Registers something the application can free under pressure: a name, a
+   * priority, the lowest level it acts at, and `release(level, signal)`.
+   * Returns a function that unregisters it.
+   */
+  registerReleaser(definition: ReleaserDefinition): () => boolean {
+    return this.#responder.registerReleaser(definition);
+  }
+
+  /**
+   * Frees memory now: runs the releasers for `level` (default: the current
+   * level, at least moderate), then a forced GC if available and paying.
+   */
+  relieve(level: PressureLevel = maxLevel(this.level, 'moderate'), trigger = 'manual'): Promise<RelieveAction> {
+    return this.#responder.relieve(level, trigger);
+  }
+
+  /** Forces a full GC unless its cooldown forbids it; a manual request is treated as critical, so a busy loop does not block it. */
+  forceGc(trigger = 'manual'): SingleAction {
+    return this.#responder.forceGc('critical', trigger);
+  }
+
+  /** Writes a heap snapshot when `responses.heapSnapshot` is configured and there is room under the limit. */
+  writeSnapshot(trigger = 'manual'): SingleAction {
+    return this.#responder.writeSnapshot(this.level, trigger);
+  }
+
+  /** Releasers, forced GC and snapshot figures, including why forced GC is unavailable when it is. */
+  responses(): ResponderStatus {
+    return this.#responder.status();
   }
 
   #tick(): void {
@@ -233,6 +276,10 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
       }
     }
   }
+}
+
+function maxLevel(a: PressureLevel, b: PressureLevel): PressureLevel {
+  return isAtLeast(a, b) ? a : b;
 }
 
 /** Creates a memory manager; call `start()` to begin sampling. Throws on an invalid option. */

@@ -1,4 +1,5 @@
 import { DEFAULT_THRESHOLDS, type PressureThresholds } from '../analysis/pressure.js';
+import type { ResponseOptions } from '../responses/responder.js';
 import type { Probe } from '../sampling/probe.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { createDefaultLogger, type Logger } from '../util/logger.js';
@@ -25,6 +26,8 @@ export interface MemoryManagerOptions {
   eventLoopResolutionMs?: number;
   /** A pino-compatible logger. Default: warnings and errors as JSON lines on stderr. */
   logger?: Logger;
+  /** What headroom does under pressure: releasers, forced GC, heap snapshots. */
+  responses?: ResponseOptions;
   /** Time source; tests pass a scripted one. */
   clock?: Clock;
   /** Reading source; tests pass a scripted one. */
@@ -46,6 +49,8 @@ export interface ResolvedOptions {
   loggerInjected: boolean;
   clock: Clock;
   probe: Probe | null;
+  /** Checked by the responder itself. */
+  responses: ResponseOptions;
 }
 
 const HOUR_MS = 3_600_000;
@@ -60,6 +65,7 @@ const KNOWN_OPTIONS = new Set([
   'arrayBuffersEverySamples',
   'eventLoopResolutionMs',
   'logger',
+  'responses',
   'clock',
   'probe',
 ]);
@@ -94,6 +100,7 @@ export function resolveOptions(options: MemoryManagerOptions = {}): ResolvedOpti
     loggerInjected: options.logger !== undefined,
     clock: resolveClock(options.clock),
     probe: resolveProbe(options.probe),
+    responses: options.responses ?? {},
   };
 }
 
