@@ -54,6 +54,33 @@ describe('headroom/register', () => {
   });
 });
 
+describe('forced GC flag placement', () => {
+  it('--expose-gc after the script name is reported', { timeout: 30_000 }, async () => {
+    const result = await runToEnd(process.execPath, ['--import', REGISTER_PATH, join(FIXTURES, 'report-gc.mjs'), '--expose-gc'], {
+      env: { ...process.env, HEADROOM_ENTRY: pathToFileURL(INDEX_PATH).href },
+      timeoutMs: 25_000,
+    });
+    const status = JSON.parse(result.stdout) as { available: boolean; reason: string; gcType: string };
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(status.gcType, 'undefined');
+    assert.equal(status.available, false);
+    assert.match(status.reason, /after the script name/);
+  });
+
+  it('--expose-gc before the script name enables it', { timeout: 30_000 }, async () => {
+    const result = await runToEnd(process.execPath, ['--expose-gc', '--import', REGISTER_PATH, join(FIXTURES, 'report-gc.mjs')], {
+      env: { ...process.env, HEADROOM_ENTRY: pathToFileURL(INDEX_PATH).href },
+      timeoutMs: 25_000,
+    });
+    const status = JSON.parse(result.stdout) as { available: boolean; reason: string | null };
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(status.available, true);
+    assert.equal(status.reason, null);
+  });
+});
+
 describe('CommonJS callers', () => {
   it('require() loads the ESM package', { timeout: 30_000 }, async () => {
     const result = await runToEnd(process.execPath, [join(FIXTURES, 'require-esm.cjs')], { timeoutMs: 25_000 });
