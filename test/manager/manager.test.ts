@@ -599,7 +599,8 @@ describe('MemoryManager with the real probe', () => {
     hook.disable();
 
     assert.equal(manager.running, true);
-    assert.equal(createdTimeouts.size, 1);
+    // One for the sampler, one for the event-loop delay timer.
+    assert.equal(createdTimeouts.size, 2);
 
     hook.enable();
     manager.sampleNow();
