@@ -1,7 +1,7 @@
 import type { PressureLevel } from '../analysis/levels.js';
 
 /**
- * What one `trim(level)` call dropped. `bytes` is an estimate, or null when the
+ * A count of what one `trim(level)` call dropped. `bytes` is an estimate, or null when the
  * component cannot size what it dropped. A releaser can return `bytes ?? undefined`.
  */
 export interface TrimResult {

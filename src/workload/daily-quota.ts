@@ -2,7 +2,7 @@ import type { Clock } from '../util/clock.js';
 import { invalidOption } from '../util/validate.js';
 
 /**
- * How the daily limit counts. `calendar-day` resets at midnight in `timeZone`
+ * The way the daily limit counts starts. `calendar-day` resets at midnight in `timeZone`
  * (so up to twice the limit can start within an hour around midnight).
  * `rolling-24h` counts the starts of the last 24 hours, which never bursts.
  */
@@ -18,7 +18,7 @@ export interface DailyQuotaOptions {
 }
 
 const DAY_MS = 86_400_000;
-/** The longest calendar day, on a daylight-saving change, is 25 hours; one more hour is margin. */
+/** The maximum length of a calendar day is 25 hours, on a daylight-saving change, and one more hour is margin. */
 const LONGEST_DAY_MS = 26 * 3_600_000;
 
 /**
@@ -118,7 +118,7 @@ function dayFormat(timeZone: string): Intl.DateTimeFormat {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
 }
 
-/** Validates a time zone option against the IANA names that Intl knows. */
+/** Validates a time zone option against the IANA names that Intl supports. */
 export function timeZoneOption(name: string, value: unknown, fallback: string): string {
   if (value === undefined) return fallback;
 

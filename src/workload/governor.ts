@@ -128,8 +128,7 @@ export class WorkloadGovernor extends EventEmitter<WorkloadGovernorEvents> {
       this.#applyLevel(source.level);
     }
 
-    this.#healthTimer = setTimeout(() => this.#healthTick(), this.#options.healthCheckMs);
-    this.#healthTimer.unref();
+    this.#armHealthCheck();
     this.#fill();
     return this;
   }
@@ -291,15 +290,25 @@ export class WorkloadGovernor extends EventEmitter<WorkloadGovernorEvents> {
     }
   };
 
+  /**
+   * Arms the next health check after the previous one ended, so checks never
+   * overlap. A new timer rather than refresh(), which Node 20's mock timers
+   * ignore.
+   */
+  #armHealthCheck(): void {
+    this.#healthTimer = setTimeout(() => this.#healthTick(), this.#options.healthCheckMs);
+    this.#healthTimer.unref();
+  }
+
   #healthTick(): void {
+    this.#healthTimer = null;
     try {
       this.checkNow();
     } catch (err) {
       this.#options.logger.error({ err }, 'headroom: the workload governor health check failed');
     }
 
-    // refresh() re-arms the timer after the check, so checks never overlap. stop() during the check cleared it.
-    this.#healthTimer?.refresh();
+    if (this.#started) this.#armHealthCheck();
   }
 
   #applyLevel(level: PressureLevel): void {

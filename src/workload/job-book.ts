@@ -14,7 +14,7 @@ export interface JobEntry {
 }
 
 /**
- * Holds every job the governor knows: queued ones in priority order, running
+ * Holds every job of the governor: queued ones in priority order, running
  * ones, and the latest finished ones. Queued and running jobs are bounded by
  * `maxQueued` and the governor's `maxActive`. Finished ones by
  * `maxFinishedRecords`: the oldest are dropped first, after their `job` event

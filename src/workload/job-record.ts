@@ -3,7 +3,7 @@ export const JOB_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled']
 
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-/** Who cancelled a job: the governor at critical pressure, `stop()`, or the application through `cancel()`. */
+/** The source of a cancellation: the governor at critical pressure, `stop()`, or the application through `cancel()`. */
 export type CancelSource = 'pressure' | 'stop' | 'caller';
 
 /** One unit of work for the governor. */
@@ -27,9 +27,9 @@ export interface JobRecord {
   kind: string;
   priority: number;
   status: JobStatus;
-  /** Why the job failed (the error message) or was cancelled; null while it is queued, running or done. */
+  /** The reason the job failed (the error message) or was cancelled, or null while it is queued, running or done. */
   reason: string | null;
-  /** Who cancelled the job, or null when it was not cancelled. */
+  /** The source of the cancellation, or null when the job was not cancelled. */
   cancelledBy: CancelSource | null;
   /** 1 for the first run; each re-queue after a cancellation adds 1. */
   attempt: number;

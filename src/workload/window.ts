@@ -29,7 +29,7 @@ export function windowSize(window: ActiveWindow, level: PressureLevel): number {
   }
 }
 
-/** The default window at moderate: halfway between `minActive` and `maxActive`, rounded down (3 for the defaults 2 and 5). */
+/** Returns the default window at moderate: halfway between `minActive` and `maxActive`, rounded down (3 for the defaults 2 and 5). */
 export function defaultActiveAtModerate(minActive: number, maxActive: number): number {
   return Math.floor((minActive + maxActive) / 2);
 }
