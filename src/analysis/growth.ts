@@ -1,5 +1,12 @@
 import { median, robustSlope, type TimePoint } from './robust-slope.js';
 
+/**
+ * Pairs per Theil-Sen slope in the detector: all pairs of up to 45 points, a
+ * fixed random sample of 1024 above that. It bounds the work of one slope,
+ * whatever `maxPointsPerSeries` is.
+ */
+export const MAX_PAIRS_PER_SLOPE = 1024;
+
 /** The rules a window of points must meet to count as sustained growth. */
 export interface GrowthRules {
   minSpanMs: number;
@@ -16,7 +23,7 @@ export interface GrowthRules {
   minSlopeStandardErrors: number;
 }
 
-/** Why a window failed the rules; null when it passed. */
+/** Name of a rule of `assessGrowth`, as reported for the first one a window fails. */
 export type GrowthRule = 'samples' | 'span' | 'rise' | 'sustained' | 'rate' | 'noise';
 
 export interface GrowthAssessment {
@@ -24,12 +31,12 @@ export interface GrowthAssessment {
   failedRule: GrowthRule | null;
   samples: number;
   spanMs: number;
-  /** Median of the first slice, or NaN when the window has too few samples to be cut. */
+  /** Median of the first slice, or NaN when the samples or span rule failed. */
   firstLevel: number;
   /** Median of the last slice, or NaN as for `firstLevel`. */
   lastLevel: number;
   risingSubWindows: number;
-  /** Theil-Sen slope in value units per second, or null when a cheaper rule already failed. */
+  /** Theil-Sen slope in value units per second over the points that changed; null when a cheaper rule already failed. */
   ratePerSecond: number | null;
   /** Slope over its estimated standard error; Infinity for a noiseless rise, null when not computed. */
   slopeStandardErrors: number | null;
@@ -46,6 +53,8 @@ export interface GrowthAssessment {
  *    slice's, so one jump, or growth that has stopped, does not qualify;
  * 4. rate: the Theil-Sen slope is at least `minRatePerSecond`;
  * 5. noise: the slope is at least `minSlopeStandardErrors` standard errors.
+ *
+ * Rules 4 and 5 use only the points where the value changed (`withoutRepeats`).
  *
  * Slice medians and Theil-Sen ignore the spikes and swings of a sawtooth.
  */
@@ -79,14 +88,37 @@ export function assessGrowth(points: readonly TimePoint[], rules: GrowthRules): 
   result.risingSubWindows = rising.count;
   if (rising.count < rules.minRisingSubWindows || !rising.lastRose) return { ...result, failedRule: 'sustained' };
 
-  const rate = robustSlope(points);
+  const changes = withoutRepeats(points);
+  const rate = robustSlope(changes, { maxPairs: MAX_PAIRS_PER_SLOPE }) ?? 0;
   result.ratePerSecond = rate;
-  if (rate === null || rate < rules.minRatePerSecond) return { ...result, failedRule: 'rate' };
+  if (rate < rules.minRatePerSecond) return { ...result, failedRule: 'rate' };
 
-  result.slopeStandardErrors = slopeStandardErrors(points, rate);
+  result.slopeStandardErrors = slopeStandardErrors(changes, rate);
   if (result.slopeStandardErrors < rules.minSlopeStandardErrors) return { ...result, failedRule: 'noise' };
 
   return { ...result, significant: true };
+}
+
+/**
+ * Returns one point per run of equal values, dated when its value was measured
+ * (`measuredAtMs`, else `timeMs` of the run's first point).
+ *
+ * A live-set estimate repeats a post-GC value until the next major GC, so most
+ * of its points have the same value. Every pair within such a run has slope 0, and
+ * with runs of several seconds those pairs pull the Theil-Sen median well
+ * below the real rate. Dating a run by its measurement keeps a value held from
+ * before the window from being taken as a new reading at the window's start.
+ */
+export function withoutRepeats(points: readonly TimePoint[]): TimePoint[] {
+  const changes: TimePoint[] = [];
+  let previous: TimePoint | undefined;
+  for (const point of points) {
+    if (previous === undefined || point.value !== previous.value) {
+      changes.push({ timeMs: point.measuredAtMs ?? point.timeMs, value: point.value });
+    }
+    previous = point;
+  }
+  return changes;
 }
 
 /**
@@ -99,19 +131,26 @@ export function sliceMedians(points: readonly TimePoint[], count: number): numbe
   const last = points[points.length - 1];
   if (!first || !last) return [];
 
+  // Points are in time order, so each slice is a contiguous range of them.
   const sliceMs = (last.timeMs - first.timeMs) / count;
-  const buckets: number[][] = Array.from({ length: count }, () => []);
-  for (const point of points) {
+  const values = new Float64Array(points.length);
+  const ends = new Int32Array(count);
+  for (let i = 0; i < points.length; i++) {
+    const point = points[i] as TimePoint;
+    values[i] = point.value;
     const index = sliceMs > 0 ? Math.min(count - 1, Math.floor((point.timeMs - first.timeMs) / sliceMs)) : 0;
-    (buckets[index] as number[]).push(point.value);
+    ends[index] = i + 1;
   }
 
   const medians: number[] = [];
+  let start = 0;
   let previous = first.value;
-  for (const bucket of buckets) {
-    const value = bucket.length > 0 ? median(Float64Array.from(bucket)) : previous;
+  for (let slice = 0; slice < count; slice++) {
+    const end = Math.max(start, ends[slice] as number);
+    const value = end > start ? median(values.subarray(start, end)) : previous;
     medians.push(value);
     previous = value;
+    start = end;
   }
   return medians;
 }
@@ -132,11 +171,11 @@ function countRisingSlices(medians: readonly number[], minStep: number): { count
  * The noise sigma is 1.2533 times the mean absolute deviation of the residuals
  * around the fitted line (the factor makes it match the standard deviation for
  * normal noise). The median absolute deviation would read 0 for a series that
- * holds one value for several samples, which the post-GC and trough estimates do.
+ * repeats one value for several samples, as the post-GC and trough estimates do.
  * The least-squares standard error sigma / sqrt(sum (t - mean t)^2) is then
  * widened by sqrt((1 + r) / (1 - r)), where r is the lag-1 autocorrelation of the
- * residuals, because readings that follow each other carry less independent
- * information. That is the usual correction for a trend in AR(1) noise.
+ * residuals. Readings that follow each other carry less independent
+ * information, and this is the usual correction for a trend in AR(1) noise.
  *
  * NOTE: this is an approximation. It assumes the residuals are stationary, and
  * r is capped at 0.95 so that the widening stays finite.

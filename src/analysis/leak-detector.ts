@@ -1,6 +1,5 @@
-import type { Sample } from '../sampling/sample.js';
 import { combineForecasts, NO_FORECAST, timeToLimitMs, type Forecast } from './forecast.js';
-import { assessGrowth, sliceMedians, type GrowthAssessment, type GrowthRules } from './growth.js';
+import { assessGrowth, MAX_PAIRS_PER_SLOPE, sliceMedians, withoutRepeats, type GrowthAssessment, type GrowthRules } from './growth.js';
 import {
   MEMORY_LEAK_KINDS,
   type LeakClearedEvent,
@@ -11,20 +10,11 @@ import {
   type ResourceLeakEvent,
 } from './leak-events.js';
 import { resolveLeakDetectorOptions, type LeakDetectorOptions, type ResolvedLeakDetectorOptions } from './leak-options.js';
-import { robustSlope } from './robust-slope.js';
+import { checkReading, type LeakReading } from './leak-reading.js';
+import { robustSlope, type TimePoint } from './robust-slope.js';
 import { WindowedSeries } from './windowed-series.js';
 
-/** The fields of a sample the detector reads, plus the live set, the monotonic time and optional resource counts. */
-export interface LeakReading extends Pick<Sample, 'time' | 'heapTotalBytes' | 'heapBudgetBytes' | 'externalBytes' | 'rssBytes' | 'limitBytes'> {
-  /** Monotonic milliseconds, as `performance.now()` returns them; windows are measured on this clock. */
-  monotonicMs: number;
-  /** The live-set estimate for this sample, from `LiveSetEstimator`. */
-  liveBytes: number;
-  /** Major GCs in the interval that ends at this reading: `sample.gc.byKind.major.count`. */
-  majorGcCount: number;
-  /** Active resources by type, as `countResources(process.getActiveResourcesInfo())` returns them. Omit to skip. */
-  resources?: Readonly<Record<string, number>>;
-}
+export type { LeakReading } from './leak-reading.js';
 
 export interface LeakUpdate {
   /** Leak and leak-cleared events caused by this reading, usually none. */
@@ -55,22 +45,26 @@ interface TrackedSeries {
  * active resource counts, and forecasts the time until a budget runs out.
  * Call `update` once per sample; it returns the events caused by that sample.
  *
- * A kind is reported once when its window passes every rule of `assessGrowth`
- * and cleared with hysteresis: when its slope falls below `clearRateRatio` of
- * the minimum rate, or its level falls back to where the growth began. Each
- * kind has its own series, so growth of external or native memory is never
- * reported as a heap leak.
+ * A kind is reported once its last `shortWindowMs` or its whole window has
+ * passed every rule of `assessGrowth` on each update for `confirmMs`. A heap
+ * leak also needs a major GC within that span. A report is cleared with
+ * hysteresis: when the slope falls below `clearRateRatio` of the minimum rate,
+ * or the level falls back to where the growth began. Each kind has its own
+ * series, so growth of external or native memory is never reported as a heap leak.
  *
  * Bounded: each series keeps at most `maxPointsPerSeries` points (64 by
  * default), and there are four memory series (live set, external, native, RSS)
- * plus at most `maxResourceTypes` resource series (32 by default). Theil-Sen on
- * 64 points takes 2016 pairwise slopes, and it runs only for a series that
- * passed the cheaper rules or has an active leak.
+ * plus at most `maxResourceTypes` resource series (32 by default). Each
+ * Theil-Sen slope uses at most MAX_PAIRS_PER_SLOPE (1024) pairs. Slopes are
+ * taken only for a span that passed the cheaper rules, for an active leak
+ * (two per update), and for RSS while a memory leak is active.
  */
 export class LeakDetector {
   readonly #options: ResolvedLeakDetectorOptions;
   /** Monotonic time of the first update; null before it. */
   #startMs: number | null = null;
+  /** Monotonic time of the latest update; null before the first. */
+  #lastMs: number | null = null;
   readonly #memory: Record<MemoryLeakKind, TrackedSeries>;
   /** RSS, for the process budget's forecast. */
   readonly #rss: WindowedSeries;
@@ -110,7 +104,7 @@ export class LeakDetector {
     return this.#memory[kind].series.length;
   }
 
-  /** The leak events not yet cleared, as they were emitted. */
+  /** Returns the leak events not yet cleared, as they were emitted. */
   activeLeaks(): LeakEvent[] {
     const active: LeakEvent[] = [];
     for (const tracked of this.#allSeries()) {
@@ -126,6 +120,10 @@ export class LeakDetector {
    */
   update(reading: LeakReading): LeakUpdate {
     checkReading(reading);
+    if (this.#lastMs !== null && reading.monotonicMs < this.#lastMs) {
+      throw new RangeError(`Invalid reading.monotonicMs ${reading.monotonicMs}: it is before the previous reading at ${this.#lastMs} ms, but times must not decrease`);
+    }
+    this.#lastMs = reading.monotonicMs;
 
     this.#startMs ??= reading.monotonicMs;
     if (reading.monotonicMs - this.#startMs < this.#options.warmUpMs) {
@@ -157,6 +155,7 @@ export class LeakDetector {
   /** Forgets every reading and active leak, and starts a new warm-up at the next update. */
   reset(): void {
     this.#startMs = null;
+    this.#lastMs = null;
     this.#lastMajorGcMs = null;
     for (const tracked of Object.values(this.#memory)) {
       tracked.series.clear();
@@ -184,7 +183,7 @@ export class LeakDetector {
   #addMemoryPoints(reading: LeakReading): void {
     const timeMs = reading.monotonicMs;
 
-    this.#memory.heap.series.add(timeMs, reading.liveBytes);
+    this.#memory.heap.series.add(timeMs, reading.liveBytes, timeMs - (reading.liveAgeMs ?? 0));
     this.#memory.external.series.add(timeMs, reading.externalBytes);
     // Can be negative when heap pages are reserved but not yet resident; only its trend matters.
     this.#memory.native.series.add(timeMs, reading.rssBytes - reading.heapTotalBytes - reading.externalBytes);
@@ -192,18 +191,14 @@ export class LeakDetector {
   }
 
   #addResourcePoints(timeMs: number, counts: Readonly<Record<string, number>>): void {
-    for (const [resourceType, count] of Object.entries(counts)) {
-      if (!(Number.isFinite(count) && count >= 0)) {
-        throw new RangeError(`Invalid resources.${resourceType}: expected a finite count of at least 0, got ${String(count)} (${typeof count})`);
-      }
-
-      const tracked = this.#resources.get(resourceType) ?? this.#startTrackingResource(resourceType);
-      tracked?.series.add(timeMs, count);
-    }
-
-    // A type missing from the counts has no active resources left.
+    // A type missing from the counts has no active resources left. Recording that first lets a new type take its place.
     for (const [resourceType, tracked] of this.#resources) {
       if (!Object.hasOwn(counts, resourceType)) tracked.series.add(timeMs, 0);
+    }
+
+    for (const [resourceType, count] of Object.entries(counts)) {
+      const tracked = this.#resources.get(resourceType) ?? this.#startTrackingResource(resourceType);
+      tracked?.series.add(timeMs, count);
     }
   }
 
@@ -225,8 +220,16 @@ export class LeakDetector {
     if (tracked.active) return this.#evaluateActive(tracked, tracked.active, reading);
 
     const rules = this.#rulesFor(tracked.kind, reading);
-    const assessment = assessGrowth(tracked.series.points, rules);
-    if (!assessment.significant || (tracked.kind === 'heap' && !this.#majorGcInWindow(tracked))) {
+    let passed: { points: readonly TimePoint[]; assessment: GrowthAssessment } | null = null;
+    for (const points of this.#spans(tracked.series.points)) {
+      const assessment = assessGrowth(points, rules);
+      if (assessment.significant && (tracked.kind !== 'heap' || this.#majorGcWithin(points))) {
+        passed = { points, assessment };
+        break;
+      }
+    }
+
+    if (!passed) {
       tracked.passingSinceMs = null;
       return null;
     }
@@ -236,36 +239,68 @@ export class LeakDetector {
     if (reading.monotonicMs - tracked.passingSinceMs < this.#options.confirmMs) return null;
     tracked.passingSinceMs = null;
 
-    const event = this.#leakEvent(tracked, assessment, rules, reading);
+    const event = this.#leakEvent(tracked, passed.points, passed.assessment, rules, reading);
     tracked.active = {
       event,
       detectedAtMs: reading.monotonicMs,
-      startLevel: assessment.firstLevel,
-      ratePerSecond: assessment.ratePerSecond as number,
+      startLevel: passed.assessment.firstLevel,
+      ratePerSecond: passed.assessment.ratePerSecond as number,
     };
     return event;
   }
 
   /**
-   * Returns true when a major GC happened within the heap window, or when the
-   * rule is off. Between major GCs the live-set estimate is a trough that also
-   * rises with promoted garbage, which only a major GC frees, so a rise seen
-   * without one cannot tell promotion from a leak.
+   * Returns the spans the rules are applied to: the last `shortWindowMs` of the
+   * points, then all of them. The short span catches a fast leak before a flat
+   * past dilutes it. The long one catches a leak seen in steps tens of seconds
+   * apart, as when major GCs are rare.
    */
-  #majorGcInWindow(tracked: TrackedSeries): boolean {
+  #spans(points: readonly TimePoint[]): Array<readonly TimePoint[]> {
+    const last = points[points.length - 1];
+    if (!last) return [];
+
+    const recentFromMs = last.timeMs - this.#options.shortWindowMs;
+    const firstRecent = points.findIndex((point) => point.timeMs >= recentFromMs);
+    return firstRecent > 0 ? [points.slice(firstRecent), points] : [points];
+  }
+
+  /**
+   * Returns the larger Theil-Sen slope of the two spans, or 0 without one. A
+   * leak that began within the window shows its full rate only in the short span.
+   */
+  #currentRate(points: readonly TimePoint[]): number {
+    let rate = 0;
+    let found = false;
+    for (const span of this.#spans(points)) {
+      const slope = robustSlope(withoutRepeats(span), { maxPairs: MAX_PAIRS_PER_SLOPE });
+      if (slope === null) continue;
+
+      rate = found ? Math.max(rate, slope) : slope;
+      found = true;
+    }
+    return rate;
+  }
+
+  /**
+   * Returns true when a major GC happened within the span of `points`, or when
+   * the rule is off. Between major GCs the live-set estimate is a trough that
+   * also rises with promoted garbage, which only a major GC frees, so a rise
+   * seen without one cannot tell promotion from a leak.
+   */
+  #majorGcWithin(points: readonly TimePoint[]): boolean {
     if (!this.#options.heapRequiresMajorGc) return true;
 
-    const first = tracked.series.points[0];
+    const first = points[0];
     return first !== undefined && this.#lastMajorGcMs !== null && this.#lastMajorGcMs >= first.timeMs;
   }
 
-  /** Returns a leak-cleared event when the growth stopped or was freed; otherwise updates the rate used by the forecast. */
+  /** Returns a leak-cleared event when the growth stopped or was freed; otherwise stores the current rate for the forecast. */
   #evaluateActive(tracked: TrackedSeries, active: ActiveLeak, reading: LeakReading): LeakClearedEvent | null {
     const points = tracked.series.points;
-    const rate = robustSlope(points) ?? 0;
+    const rate = this.#currentRate(points);
     active.ratePerSecond = rate;
 
-    const medians = sliceMedians(points, this.#options.subWindows);
+    const medians = sliceMedians(this.#spans(points)[0] ?? [], this.#options.subWindows);
     const currentLevel = medians[medians.length - 1] ?? Number.NaN;
 
     let reason: LeakClearedEvent['reason'] | null = null;
@@ -288,8 +323,8 @@ export class LeakDetector {
     };
   }
 
-  #leakEvent(tracked: TrackedSeries, assessment: GrowthAssessment, rules: GrowthRules, reading: LeakReading): LeakEvent {
-    const firstPoint = tracked.series.points[0];
+  #leakEvent(tracked: TrackedSeries, points: readonly TimePoint[], assessment: GrowthAssessment, rules: GrowthRules, reading: LeakReading): LeakEvent {
+    const firstPoint = points[0];
     const since = reading.time - (reading.monotonicMs - (firstPoint?.timeMs ?? reading.monotonicMs));
     const shared = {
       windowMs: assessment.spanMs,
@@ -356,33 +391,26 @@ export class LeakDetector {
   }
 
   /**
-   * Forecasts both budgets. Heap: live set against the heap budget at the heap
-   * leak's rate, only while a heap leak is active. Process: RSS against the
-   * process limit at the RSS slope, only while any memory leak is active.
+   * Forecasts both budgets. Heap: the live set, projected over `liveAgeMs`,
+   * against the heap budget at the heap leak's rate, while a heap leak is active.
+   * Process: RSS against the process limit at the RSS slope, while any memory
+   * leak is active.
    */
   #computeForecast(reading: LeakReading): Forecast {
     const heapLeak = this.#memory.heap.active;
-    const heapMs = heapLeak ? timeToLimitMs(reading.liveBytes, reading.heapBudgetBytes, heapLeak.ratePerSecond) : null;
+    let heapMs: number | null = null;
+    if (heapLeak) {
+      // A post-GC value or trough is up to a GC period old; the live set has grown since at the leak's rate.
+      const projectedLiveBytes = reading.liveBytes + Math.max(0, heapLeak.ratePerSecond) * ((reading.liveAgeMs ?? 0) / 1000);
+      heapMs = timeToLimitMs(projectedLiveBytes, reading.heapBudgetBytes, heapLeak.ratePerSecond);
+    }
 
     let processMs: number | null = null;
     const anyMemoryLeak = MEMORY_LEAK_KINDS.some((kind) => this.#memory[kind].active !== null);
     if (anyMemoryLeak && reading.limitBytes !== null) {
-      processMs = timeToLimitMs(reading.rssBytes, reading.limitBytes, robustSlope(this.#rss.points));
+      processMs = timeToLimitMs(reading.rssBytes, reading.limitBytes, this.#currentRate(this.#rss.points));
     }
 
     return combineForecasts(heapMs, processMs);
-  }
-}
-
-function checkReading(reading: LeakReading): void {
-  const fields = ['time', 'monotonicMs', 'liveBytes', 'majorGcCount', 'heapTotalBytes', 'heapBudgetBytes', 'externalBytes', 'rssBytes'] as const;
-  for (const field of fields) {
-    const value = reading[field];
-    if (!Number.isFinite(value)) throw new RangeError(`Invalid reading.${field}: expected a finite number, got ${String(value)} (${typeof value})`);
-  }
-
-  const limitBytes = reading.limitBytes;
-  if (limitBytes !== null && !(Number.isFinite(limitBytes) && limitBytes > 0)) {
-    throw new RangeError(`Invalid reading.limitBytes: expected a positive number or null, got ${String(limitBytes)} (${typeof limitBytes})`);
   }
 }

@@ -1,11 +1,11 @@
 import type { Budget } from './levels.js';
 
 /**
- * What grows. `heap` is the live set (heap that survives collection),
- * `external` is V8's external memory (Buffers and other ArrayBuffer backing
- * stores), `native` is RSS minus heap total minus external (addons, the
- * allocator, thread stacks), and `resources` is the count of one type of
- * active handle or request from `process.getActiveResourcesInfo()`.
+ * Kind of growth:
+ * - `heap`: the live set, the heap that survives collection;
+ * - `external`: V8's external memory, such as Buffers and other ArrayBuffer backing stores;
+ * - `native`: RSS minus heap total minus external, such as addons, allocator arenas and thread stacks;
+ * - `resources`: the count of one type of active handle or request from `process.getActiveResourcesInfo()`.
  */
 export type LeakKind = 'heap' | 'external' | 'native' | 'resources';
 

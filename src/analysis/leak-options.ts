@@ -7,11 +7,17 @@ const MIB = 2 ** 20;
 const HOUR_MS = 3_600_000;
 
 export interface LeakDetectorOptions {
-  /** Time of history the trend is fitted over: milliseconds or a string such as "30s". Default 30 s. */
+  /** Maximum history the trend is fitted over: milliseconds or a string such as "60s". Default 60 s. */
   windowMs?: number | string;
-  /** Least time the history must span before a leak can be reported. Default 20 s. */
+  /**
+   * The rules are also applied to the last this much of the window, so that a
+   * leak that began within the window is not diluted by the flat part before
+   * it. From `minSpanMs` to `windowMs`. Default 30 s.
+   */
+  shortWindowMs?: number | string;
+  /** Minimum time the history must span before a leak can be reported. Default 20 s. */
   minSpanMs?: number | string;
-  /** Least number of points in the window before a leak can be reported, from `subWindows` to `maxPointsPerSeries`. Default 8. */
+  /** Minimum number of points in the window before a leak can be reported, from `subWindows` to `maxPointsPerSeries`. Default 8. */
   minSamples?: number;
   /** Readings in this time after the first update are ignored, so start-up filling is not a leak. Default 20 s. */
   warmUpMs?: number | string;
@@ -29,25 +35,25 @@ export interface LeakDetectorOptions {
   subWindows?: number;
   /**
    * Share (0 to 1) of the slices after the first whose median must rise above
-   * the previous slice's; the last slice must rise in any case. Default 0.6, so
-   * 2 of 3 with 4 slices.
+   * the previous slice's. The last slice must rise in any case. Default 0.6,
+   * which means 2 of 3 with 4 slices.
    */
   minRisingSubWindowRatio?: number;
-  /** Least number of standard errors the slope must be above zero. Default 3. */
+  /** Minimum number of standard errors the slope must be above zero. Default 4. */
   minSlopeStandardErrors?: number;
-  /** Least rise of a memory kind over the window, in bytes or as "2MiB". Default 2 MiB. */
+  /** Minimum rise of a memory kind over the window, in bytes or as "2MiB". Default 2 MiB. */
   minRiseBytes?: number | string;
   /**
-   * Least rise of a memory kind over the window as a share of its budget: the
+   * Minimum rise of a memory kind over the window as a share of its budget: the
    * heap budget for `heap`, the process limit for `external` and `native` when
    * there is one. The larger of this and `minRiseBytes` applies. Default 0.01.
    */
   minRiseRatio?: number;
-  /** Least Theil-Sen slope per memory kind, in bytes per second. Defaults: heap 64 KiB/s, external 64 KiB/s, native 128 KiB/s. */
+  /** Minimum Theil-Sen slope per memory kind, in bytes per second. Defaults: heap 64 KiB/s, external 64 KiB/s, native 128 KiB/s. */
   minRateBytesPerSecond?: Partial<Record<MemoryLeakKind, number>>;
-  /** Least rise of a resource count over the window. Default 50. */
+  /** Minimum rise of a resource count over the window. Default 50. */
   minRiseCount?: number;
-  /** Least Theil-Sen slope of a resource count, per second. Default 1. */
+  /** Minimum Theil-Sen slope of a resource count, per second. Default 1. */
   minResourceRatePerSecond?: number;
   /** A reported leak clears once its slope falls below this share (0 to 0.99) of the minimum rate. Default 0.5. */
   clearRateRatio?: number;
@@ -59,6 +65,7 @@ export interface LeakDetectorOptions {
 
 export interface ResolvedLeakDetectorOptions {
   windowMs: number;
+  shortWindowMs: number;
   minSpanMs: number;
   minSamples: number;
   warmUpMs: number;
@@ -77,22 +84,34 @@ export interface ResolvedLeakDetectorOptions {
   maxResourceTypes: number;
 }
 
+/**
+ * Defaults, sized for one sample per second (the manager's default interval)
+ * and checked against the scripted leaks and noise in test/analysis.
+ */
 export const DEFAULT_LEAK_DETECTOR_OPTIONS: Readonly<ResolvedLeakDetectorOptions> = Object.freeze({
-  windowMs: 30_000,
+  // Three post-GC steps fit in 60 s even when major GCs come 20 s apart.
+  windowMs: 60_000,
+  // 20 s after a leak begins, two thirds of this span is growth, so the flat past no longer hides it.
+  shortWindowMs: 30_000,
   minSpanMs: 20_000,
   minSamples: 8,
+  // Start-up fills caches and compiles code for some seconds; growth in that time is expected.
   warmUpMs: 20_000,
+  // Noise can pass the other rules for a few updates in a row; a leak keeps passing them.
   confirmMs: 5000,
   heapRequiresMajorGc: true,
   subWindows: 4,
   minRisingSubWindowRatio: 0.6,
-  minSlopeStandardErrors: 3,
+  // Rules run on every update, so a stricter bound than a single test would use keeps false reports rare.
+  minSlopeStandardErrors: 4,
   minRiseBytes: 2 * MIB,
   minRiseRatio: 0.01,
+  // 64 KiB/s fills 1 GiB in about 4.5 hours. RSS moves in whole pages and allocator arenas, so native gets twice that.
   minRateBytesPerSecond: Object.freeze({ heap: 64 * KIB, external: 64 * KIB, native: 128 * KIB }),
   minRiseCount: 50,
   minResourceRatePerSecond: 1,
   clearRateRatio: 0.5,
+  // 60 s at one sample per second fits without thinning.
   maxPointsPerSeries: 64,
   maxResourceTypes: 32,
 });
@@ -117,9 +136,12 @@ export function resolveLeakDetectorOptions(options: LeakDetectorOptions = {}): R
     throw invalidOption('subWindows', `at most maxPointsPerSeries (${maxPointsPerSeries}), so each slice can hold a point`, subWindows);
   }
 
+  const minSpanMs = durationOption('minSpanMs', options.minSpanMs, Math.min(defaults.minSpanMs, windowMs), 1, windowMs);
+
   const resolved: ResolvedLeakDetectorOptions = {
     windowMs,
-    minSpanMs: durationOption('minSpanMs', options.minSpanMs, Math.min(defaults.minSpanMs, windowMs), 1, windowMs),
+    minSpanMs,
+    shortWindowMs: durationOption('shortWindowMs', options.shortWindowMs, Math.min(Math.max(defaults.shortWindowMs, minSpanMs), windowMs), minSpanMs, windowMs),
     minSamples: numberOption('minSamples', options.minSamples, Math.max(defaults.minSamples, subWindows), subWindows, maxPointsPerSeries, true),
     warmUpMs: durationOption('warmUpMs', options.warmUpMs, defaults.warmUpMs, 0, HOUR_MS),
     confirmMs: durationOption('confirmMs', options.confirmMs, defaults.confirmMs, 0, windowMs),

@@ -1,7 +1,7 @@
 import { durationOption, invalidOption, numberOption } from '../util/validate.js';
 
 export interface LiveSetEstimatorOptions {
-  /** How long a post-GC reading or a trough stays the estimate: milliseconds or a string such as "10s". Default 10 s. */
+  /** How long a post-GC reading or a trough stays the estimate: milliseconds or a string such as "30s". Default 30 s. */
   troughWindowMs?: number | string;
   /** Maximum number of heap readings kept for the trough. Default 64. */
   maxReadings?: number;
@@ -15,7 +15,7 @@ export interface LiveSetReading {
   gc: { byKind: { major: { count: number } } };
 }
 
-/** Where an estimate came from. */
+/** Source of an estimate: a reading right after a major GC, or the trough of recent readings. */
 export type LiveSetSource = 'major-gc' | 'trough';
 
 export interface LiveSetEstimate {
@@ -26,10 +26,17 @@ export interface LiveSetEstimate {
   ageMs: number;
 }
 
-export const DEFAULT_TROUGH_WINDOW_MS = 10_000;
+/**
+ * 30 s: a post-GC value then lasts until the next major GC when those come up
+ * to 30 s apart, and the minimum of 30 one-second readings sits near the bottom
+ * of the young-generation sawtooth. With 10 s, the trough of a noisy flat heap
+ * moved enough to be reported as a leak in the tests.
+ */
+export const DEFAULT_TROUGH_WINDOW_MS = 30_000;
 export const DEFAULT_MAX_LIVE_SET_READINGS = 64;
 
 const HOUR_MS = 3_600_000;
+const KNOWN_OPTIONS = new Set(['troughWindowMs', 'maxReadings']);
 
 interface HeapPoint {
   timeMs: number;
@@ -41,17 +48,17 @@ interface HeapPoint {
  * Estimates the live set: the heap that survives garbage collection.
  *
  * Method: heap used right after a major (mark-compact) GC is the live set at
- * that moment. The value comes from `recordAfterMajorGc` when a GC observer
- * feeds it; otherwise a sample whose interval contains a major GC supplies its
- * own heap used, an upper bound because allocation goes on after the GC. That
- * value replaces every older reading. Between major GCs the estimate is the
- * minimum (trough) of heap used since then, over the last `troughWindowMs`:
- * young-generation garbage raises heap used between scavenges but not the trough.
- * So the estimate is the most recent post-GC or trough value, and it is never
- * above the current heap used.
+ * that moment. A GC observer can pass that value to `recordAfterMajorGc`.
+ * Without it, a sample whose interval contains a major GC supplies its own heap
+ * used, which is an upper bound because allocation goes on after the GC. The
+ * post-GC value replaces every older reading. Between major GCs the estimate
+ * is the minimum (trough) of heap used since then, over the last
+ * `troughWindowMs`, because young-generation garbage raises heap used between
+ * scavenges but not the trough. So the estimate is the most recent post-GC or
+ * trough value, and it is never above the current heap used.
  *
  * NOTE: with no major GC for longer than `troughWindowMs`, the trough also
- * holds old-generation garbage that only a major GC frees, so the estimate
+ * includes old-generation garbage that only a major GC frees, so the estimate
  * can creep up until the next one.
  *
  * Bounded: at most `maxReadings` readings; readings that arrive faster than
@@ -69,10 +76,18 @@ export class LiveSetEstimator {
 
   constructor(options: LiveSetEstimatorOptions = {}) {
     if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options, 'type');
+    for (const key of Object.keys(options)) {
+      if (!KNOWN_OPTIONS.has(key)) throw invalidOption(key, 'one of the known options (troughWindowMs, maxReadings)', (options as Record<string, unknown>)[key], 'type');
+    }
 
     this.#troughWindowMs = durationOption('troughWindowMs', options.troughWindowMs, DEFAULT_TROUGH_WINDOW_MS, 100, HOUR_MS);
     this.#maxReadings = numberOption('maxReadings', options.maxReadings, DEFAULT_MAX_LIVE_SET_READINGS, 2, 10_000, true);
     this.#mergeWithinMs = this.#troughWindowMs / this.#maxReadings;
+  }
+
+  /** Number of readings kept, at most `maxReadings`. */
+  get readingCount(): number {
+    return this.#points.length;
   }
 
   /** The latest estimate, or null before the first update. */

@@ -4,14 +4,19 @@ import { numberOption } from '../util/validate.js';
 export interface TimePoint {
   timeMs: number;
   value: number;
+  /**
+   * When the value was measured, if before `timeMs`: a live-set estimate can
+   * repeat a post-GC reading taken seconds earlier. Absent means `timeMs`.
+   */
+  measuredAtMs?: number;
 }
 
 export interface RobustSlopeOptions {
   /** Fewer usable points than this make the slope null. Default 2, the least a slope needs. */
   minPoints?: number;
   /**
-   * Maximum number of pairwise slopes computed. Above it, a fixed pseudo-random
-   * sample of this many pairs stands in for all of them. Default 4096.
+   * Maximum number of pairwise slopes computed. With more pairs than this, the
+   * median is taken over a fixed pseudo-random sample of this many. Default 4096.
    */
   maxPairs?: number;
 }
@@ -24,9 +29,9 @@ let slopeScratch = new Float64Array(256);
 
 /**
  * Estimates the slope of `points` in value units per second with the Theil-Sen
- * estimator: the median of the slopes between pairs of points. Up to about 29 %
- * of the points can be outliers before the estimate breaks down, where a least
- * squares fit follows a single spike.
+ * estimator: the median of the slopes between pairs of points. Its breakdown
+ * point is 1 - 1/sqrt(2), so up to about 29 % of the points can be outliers,
+ * where a least-squares fit follows a single spike.
  *
  * Points with a non-finite time or value are skipped, pairs that share a time
  * are skipped, and a pair whose slope overflows to infinity is skipped. Returns
@@ -53,15 +58,18 @@ function fillPairSlopes(points: readonly TimePoint[], maxPairs: number): number 
   const wanted = Math.min(allPairs, maxPairs);
   if (slopeScratch.length < wanted) slopeScratch = new Float64Array(wanted);
 
-  let count = 0;
-  const add = (a: TimePoint, b: TimePoint): void => {
-    const slope = slopePerSecond(a, b);
-    if (slope !== null) slopeScratch[count++] = slope;
-  };
+  const times = new Float64Array(n);
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const point = points[i] as TimePoint;
+    times[i] = point.timeMs;
+    values[i] = point.value;
+  }
 
+  let count = 0;
   if (allPairs <= maxPairs) {
     for (let i = 0; i < n; i++) {
-      for (let j = i + 1; j < n; j++) add(points[i] as TimePoint, points[j] as TimePoint);
+      for (let j = i + 1; j < n; j++) count = addSlope(times, values, i, j, count);
     }
     return count;
   }
@@ -71,19 +79,26 @@ function fillPairSlopes(points: readonly TimePoint[], maxPairs: number): number 
   for (let drawn = 0; drawn < maxPairs; drawn++) {
     const i = Math.floor(random() * n);
     const offset = 1 + Math.floor(random() * (n - 1));
-    add(points[i] as TimePoint, points[(i + offset) % n] as TimePoint);
+    count = addSlope(times, values, i, (i + offset) % n, count);
   }
   return count;
 }
 
-/** Returns the slope between two points in value units per second, or null for a zero time span or an overflow. */
-function slopePerSecond(a: TimePoint, b: TimePoint): number | null {
-  const dtMs = b.timeMs - a.timeMs;
-  if (dtMs === 0) return null;
+/**
+ * Stores the slope between points i and j in value units per second at
+ * `slopeScratch[count]` and returns the new count. A pair with a zero time
+ * span or a slope that overflows is skipped.
+ */
+function addSlope(times: Float64Array, values: Float64Array, i: number, j: number, count: number): number {
+  const dtMs = (times[j] as number) - (times[i] as number);
+  if (dtMs === 0) return count;
 
   // Divide before scaling to seconds, so values near the largest double overflow less often.
-  const slope = ((b.value - a.value) / dtMs) * 1000;
-  return Number.isFinite(slope) ? slope : null;
+  const slope = (((values[j] as number) - (values[i] as number)) / dtMs) * 1000;
+  if (!Number.isFinite(slope)) return count;
+
+  slopeScratch[count] = slope;
+  return count + 1;
 }
 
 /** Returns a xorshift32 generator of numbers in [0, 1): not for security, only for a repeatable sample. */
@@ -99,19 +114,63 @@ function createRandom(seed: number): () => number {
   };
 }
 
-/** Returns the median of `values`, sorting them in place. NaN for an empty array. */
+/** Returns the median of `values`, reordering them in place. NaN for an empty array. Expected O(n) time. */
 export function median(values: Float64Array): number {
   const n = values.length;
   if (n === 0) return Number.NaN;
 
-  values.sort();
   const middle = n >> 1;
-  if (n % 2 === 1) return values[middle] as number;
+  const above = selectInPlace(values, middle);
+  if (n % 2 === 1) return above;
 
-  const below = values[middle - 1] as number;
-  const above = values[middle] as number;
+  // After selection every value left of `middle` is at most `above`, so the lower middle is their maximum.
+  let below = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < middle; i++) below = Math.max(below, values[i] as number);
+
   // The halves are added separately, so two values near the largest double do not overflow.
   return below / 2 + above / 2;
+}
+
+/**
+ * Returns the value of rank `k` (0-based) and reorders `values` so that smaller
+ * values come before index k and larger ones after it: Hoare's selection with a
+ * median-of-three pivot.
+ */
+function selectInPlace(values: Float64Array, k: number): number {
+  let left = 0;
+  let right = values.length - 1;
+
+  while (right > left) {
+    const pivot = medianOfThree(values[left] as number, values[(left + right) >> 1] as number, values[right] as number);
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while ((values[i] as number) < pivot) i++;
+      while ((values[j] as number) > pivot) j--;
+      if (i <= j) {
+        const swap = values[i] as number;
+        values[i] = values[j] as number;
+        values[j] = swap;
+        i++;
+        j--;
+      }
+    }
+
+    // Now values[left..j] <= pivot <= values[i..right], and values between j and i equal the pivot.
+    if (k <= j) {
+      right = j;
+    } else if (k >= i) {
+      left = i;
+    } else {
+      return values[k] as number;
+    }
+  }
+
+  return values[k] as number;
+}
+
+function medianOfThree(a: number, b: number, c: number): number {
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
 }
 
 /** Returns the median of a number array without changing it. */

@@ -46,8 +46,12 @@ export class WindowedSeries {
     return this.#points[this.#points.length - 1];
   }
 
-  /** Adds a reading and drops points older than the window. Throws when `timeMs` is before the newest point. */
-  add(timeMs: number, value: number): void {
+  /**
+   * Adds a reading and drops points older than the window. `measuredAtMs` is
+   * when the value was measured, if earlier than `timeMs`. Throws when `timeMs`
+   * is before the newest point.
+   */
+  add(timeMs: number, value: number, measuredAtMs: number = timeMs): void {
     const points = this.#points;
     const last = points[points.length - 1];
     if (last && timeMs < last.timeMs) {
@@ -58,10 +62,11 @@ export class WindowedSeries {
     const beforeLast = points[points.length - 2];
     const lastGapMs = last && beforeLast ? last.timeMs - beforeLast.timeMs : Number.POSITIVE_INFINITY;
     const replacesLast = last !== undefined && (timeMs === last.timeMs || lastGapMs < this.#minSpacingMs);
+    const point: TimePoint = measuredAtMs < timeMs ? { timeMs, value, measuredAtMs } : { timeMs, value };
     if (replacesLast) {
-      points[points.length - 1] = { timeMs, value };
+      points[points.length - 1] = point;
     } else {
-      points.push({ timeMs, value });
+      points.push(point);
     }
 
     const oldestKeptMs = timeMs - this.#windowMs;

@@ -1,5 +1,6 @@
 import type { LimitSource } from '../analysis/limits.js';
 import type { Budget, PressureLevel } from '../analysis/levels.js';
+import type { LeakClearedEvent, LeakEvent } from '../analysis/leak-events.js';
 import type { ActionEvent } from '../responses/responder.js';
 import type { Sample } from '../sampling/sample.js';
 
@@ -13,6 +14,8 @@ export interface PressureEvent {
   budget: Budget;
   usageRatio: number;
   heapUsedBytes: number;
+  /** The live-set estimate the heap budget is judged on. */
+  liveBytes: number;
   heapLimitBytes: number;
   heapBudgetBytes: number;
   rssBytes: number;
@@ -46,4 +49,6 @@ export interface MemoryManagerEvents {
   pressure: [PressureEvent];
   warning: [WarningEvent];
   action: [ActionEvent];
+  leak: [LeakEvent];
+  'leak-cleared': [LeakClearedEvent];
 }

@@ -5,6 +5,10 @@ import { PressureTracker } from '../analysis/pressure.js';
 import { Responder, type ActionEvent, type ResponderStatus, type SingleAction } from '../responses/responder.js';
 import type { RelieveAction } from '../responses/relieve.js';
 import type { ReleaserDefinition } from '../responses/releasers.js';
+import { LeakDetector } from '../analysis/leak-detector.js';
+import type { LeakEvent } from '../analysis/leak-events.js';
+import { LiveSetEstimator } from '../analysis/live-set.js';
+import type { GrowthSource } from '../responses/heap-snapshot.js';
 import { NodeProbe } from '../sampling/node-probe.js';
 import type { Probe } from '../sampling/probe.js';
 import type { Sample } from '../sampling/sample.js';
@@ -32,6 +36,8 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
   readonly #sampler: Sampler;
   readonly #pressure: PressureTracker;
   readonly #responder: Responder;
+  readonly #liveSet = new LiveSetEstimator();
+  readonly #leaks: LeakDetector | null;
   #timer: NodeJS.Timeout | null = null;
   /** The interval asked for; under high or critical pressure the timer runs at `pressureIntervalMs` instead. */
   #baseIntervalMs: number;
@@ -57,6 +63,8 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
       hysteresisRatio: this.#options.hysteresisRatio,
       warmUpMs: this.#options.warmUpMs,
     });
+    this.#leaks = this.#options.leakDetection === false ? null : new LeakDetector(this.#options.leakDetection);
+    this.#probe.onMajorGc?.((heapUsedBytes) => this.#liveSet.recordAfterMajorGc(heapUsedBytes, this.#options.clock.now()));
     this.#responder = new Responder(this.#options.responses, {
       clock: this.#options.clock,
       logger: this.#options.logger,
@@ -154,13 +162,55 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
     const reading = this.#sampler.read();
     if (reading.monotonicMs - this.#limitsReadAtMs >= this.#options.limitRefreshMs) this.#refreshLimits();
 
-    const sample = this.#applyPressure(reading);
+    const live = this.#liveSet.update({ monotonicMs: reading.monotonicMs, heapUsedBytes: reading.heapUsedBytes, gc: reading.gc });
+    const sample = this.#applyPressure(reading, live.liveBytes);
+    this.#detectLeaks(sample, reading.monotonicMs, live.ageMs);
     this.#rescheduleForLevel();
     this.#latest = sample;
     this.#stats.samples++;
     this.#emitSafely('sample', sample);
-    this.#responder.onSample(sample, 'unknown');
+    this.#responder.onSample(sample, this.#growthSource());
     return sample;
+  }
+
+  /** Leaks being reported now: one per kind (and per resource type), each until its `leak-cleared`. */
+  activeLeaks(): LeakEvent[] {
+    return this.#leaks?.activeLeaks() ?? [];
+  }
+
+  /** Updates the leak detector with a sample, sets its forecast, and emits leak events. */
+  #detectLeaks(sample: Sample, monotonicMs: number, liveAgeMs: number): void {
+    if (!this.#leaks) return;
+
+    const update = this.#leaks.update({
+      time: sample.time,
+      monotonicMs,
+      liveBytes: sample.liveBytes,
+      liveAgeMs,
+      majorGcCount: sample.gc.byKind.major.count,
+      heapTotalBytes: sample.heapTotalBytes,
+      heapBudgetBytes: sample.heapBudgetBytes,
+      externalBytes: sample.externalBytes,
+      rssBytes: sample.rssBytes,
+      limitBytes: sample.limitBytes,
+      ...(this.#probe.resources ? { resources: this.#probe.resources() } : {}),
+    });
+    sample.timeToLimitMs = update.forecast.timeToLimitMs;
+
+    for (const event of update.events) {
+      this.#options.logger.warn({ ...event }, `headroom: ${event.type} (${event.kind})`);
+      if (event.type === 'leak') this.#emitSafely('leak', event);
+      else this.#emitSafely('leak-cleared', event);
+    }
+  }
+
+  /** The kind of memory that is growing, so a heap snapshot is not taken for growth it would not show. */
+  #growthSource(): GrowthSource {
+    const kinds = new Set(this.activeLeaks().map((leak) => leak.kind));
+    if (kinds.has('heap')) return 'heap';
+    if (kinds.has('external')) return 'external';
+    if (kinds.has('native')) return 'native';
+    return 'unknown';
   }
 
   /**
@@ -208,9 +258,9 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
     this.#timer?.refresh();
   }
 
-  #applyPressure(reading: Reading): Sample {
+  #applyPressure(reading: Reading, liveBytes: number): Sample {
     const limitBytes = this.#limit.limitBytes;
-    const heapUsageRatio = reading.heapBudgetBytes > 0 ? reading.heapUsedBytes / reading.heapBudgetBytes : 0;
+    const heapUsageRatio = reading.heapBudgetBytes > 0 ? liveBytes / reading.heapBudgetBytes : 0;
     const processUsageRatio = limitBytes === null ? null : reading.rssBytes / limitBytes;
     const elapsedMs = reading.monotonicMs - this.#startedAtMs;
     const update = this.#pressure.update({ heapUsageRatio, processUsageRatio }, elapsedMs);
@@ -229,6 +279,8 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
       spaces: reading.spaces,
       gc: reading.gc,
       eventLoop: reading.eventLoop,
+      liveBytes,
+      timeToLimitMs: null,
       limitBytes,
       heapUsageRatio,
       processUsageRatio,
@@ -245,6 +297,7 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
         budget: update.budget,
         usageRatio: update.usageRatio,
         heapUsedBytes: reading.heapUsedBytes,
+        liveBytes,
         heapLimitBytes: reading.heapLimitBytes,
         heapBudgetBytes: reading.heapBudgetBytes,
         rssBytes: reading.rssBytes,

@@ -1,4 +1,5 @@
 import { DEFAULT_THRESHOLDS, type PressureThresholds } from '../analysis/pressure.js';
+import type { LeakDetectorOptions } from '../analysis/leak-options.js';
 import type { ResponseOptions } from '../responses/responder.js';
 import type { Probe } from '../sampling/probe.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -26,6 +27,8 @@ export interface MemoryManagerOptions {
   eventLoopResolutionMs?: number;
   /** A pino-compatible logger. Default: warnings and errors as JSON lines on stderr. */
   logger?: Logger;
+  /** Leak detection settings, or false to turn it off. */
+  leakDetection?: LeakDetectorOptions | false;
   /** What headroom does under pressure: releasers, forced GC, heap snapshots. */
   responses?: ResponseOptions;
   /** Time source; tests pass a scripted one. */
@@ -51,6 +54,8 @@ export interface ResolvedOptions {
   probe: Probe | null;
   /** Checked by the responder itself. */
   responses: ResponseOptions;
+  /** Checked by the detector itself. */
+  leakDetection: LeakDetectorOptions | false;
 }
 
 const HOUR_MS = 3_600_000;
@@ -66,6 +71,7 @@ const KNOWN_OPTIONS = new Set([
   'eventLoopResolutionMs',
   'logger',
   'responses',
+  'leakDetection',
   'clock',
   'probe',
 ]);
@@ -101,6 +107,7 @@ export function resolveOptions(options: MemoryManagerOptions = {}): ResolvedOpti
     clock: resolveClock(options.clock),
     probe: resolveProbe(options.probe),
     responses: options.responses ?? {},
+    leakDetection: options.leakDetection ?? {},
   };
 }
 

@@ -1,4 +1,5 @@
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+import { countResources } from '../analysis/resources.js';
 import { CgroupLimitReader, type CgroupPaths } from './cgroup.js';
 import { EventLoopMonitor } from './event-loop.js';
 import { GcObserver } from './gc-observer.js';
@@ -17,7 +18,8 @@ const PAGE_SIZE_BYTES = 4096;
 
 /** Reads the running process: V8 statistics, /proc and cgroup files kept open, perf_hooks. */
 export class NodeProbe implements Probe {
-  readonly #gc = new GcObserver();
+  readonly #gc = new GcObserver(() => this.#afterMajorGc());
+  #majorGcListener: ((heapUsedBytes: number) => void) | null = null;
   readonly #eventLoop: EventLoopMonitor;
   readonly #cgroupPaths: CgroupPaths | undefined;
   #cgroup: CgroupLimitReader | null = null;
@@ -87,6 +89,20 @@ export class NodeProbe implements Probe {
 
   eventLoopSinceLast(): EventLoopReading {
     return this.#eventLoop.read();
+  }
+
+  resources(): Record<string, number> {
+    return countResources(process.getActiveResourcesInfo());
+  }
+
+  onMajorGc(listener: (heapUsedBytes: number) => void): void {
+    this.#majorGcListener = listener;
+  }
+
+  #afterMajorGc(): void {
+    // The observer reports a collection shortly after it ends, so this is heap used
+    // then, a close upper bound of what survived.
+    if (this.#majorGcListener) this.#majorGcListener(getHeapStatistics().used_heap_size);
   }
 
   limits(): PlatformLimits {

@@ -38,4 +38,8 @@ export interface Probe {
   eventLoopSinceLast(): EventLoopReading;
   /** Called at start and on a slow timer: `constrainedMemory()` alone costs about 20 µs. */
   limits(): PlatformLimits;
+  /** Active handles and requests by type, from `process.getActiveResourcesInfo()`. Optional. */
+  resources?(): Record<string, number>;
+  /** Registers a callback for heap used right after each major GC. Optional. */
+  onMajorGc?(listener: (heapUsedBytes: number) => void): void;
 }

@@ -55,10 +55,14 @@ export interface Sample {
   rssBytes: number;
   /** The effective process limit (smallest of cgroup, constrained memory, configured), or null for none. */
   limitBytes: number | null;
-  /** Heap used over `heapBudgetBytes`. */
+  /** The live set over `heapBudgetBytes`: the heap budget is judged on what survives collection. */
   heapUsageRatio: number;
   /** RSS over `limitBytes`, or null without a process limit. */
   processUsageRatio: number | null;
+  /** Estimated heap that survives a full collection: heap used after the last major GC, or the recent trough. */
+  liveBytes: number;
+  /** Time until the first budget runs out at the current leak rate, or null without a leak. */
+  timeToLimitMs: number | null;
   level: PressureLevel;
   /** The budget whose usage set `level`. */
   budget: Budget;

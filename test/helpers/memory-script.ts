@@ -68,6 +68,8 @@ export function runScript(script: (seconds: number) => ScriptedMemory, options: 
       time: EPOCH_START_MS + atMs,
       monotonicMs: atMs,
       liveBytes: live.liveBytes,
+      liveAgeMs: live.ageMs,
+      majorGcCount: majorGcs,
       heapTotalBytes,
       heapBudgetBytes: memory.heapBudgetBytes ?? 128 * MIB,
       externalBytes,
@@ -95,7 +97,7 @@ export function describeEvents(run: ScriptRun): string {
 }
 
 /**
- * A heap sawtooth: garbage grows from 0 to `amplitudeBytes` over each period,
+ * Returns one reading of a heap sawtooth: garbage grows from 0 to `amplitudeBytes` over each period,
  * then a major GC drops heap used to the live set. The reading at each period
  * boundary is taken right after that GC.
  */
