@@ -12,6 +12,10 @@ export { PRESSURE_LEVELS, isAtLeast, type Budget, type PressureLevel } from './a
 export { DEFAULT_THRESHOLDS, PressureTracker, type PressureThresholds } from './analysis/pressure.js';
 export { effectiveLimit, normalizeLimit, type EffectiveLimit, type LimitReadings, type LimitSource } from './analysis/limits.js';
 export type { EventLoopReading, GcReading, HeapSpaceReading, Sample } from './sampling/sample.js';
+export type { ListenerWarning } from './sampling/listener-warnings.js';
+export type { WorkerErrorEvent, WorkerHeapTotals } from './sampling/worker-heaps.js';
+export type { LeakClearedEvent, LeakEvent, LeakKind } from './analysis/leak-events.js';
+export type { LeakDetectorOptions } from './analysis/leak-options.js';
 export type { HeapReading, PlatformLimits, Probe } from './sampling/probe.js';
 export type { Clock } from './util/clock.js';
 export type { Logger } from './util/logger.js';

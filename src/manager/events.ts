@@ -2,7 +2,9 @@ import type { LimitSource } from '../analysis/limits.js';
 import type { Budget, PressureLevel } from '../analysis/levels.js';
 import type { LeakClearedEvent, LeakEvent } from '../analysis/leak-events.js';
 import type { ActionEvent } from '../responses/responder.js';
+import type { ListenerWarning } from '../sampling/listener-warnings.js';
 import type { Sample } from '../sampling/sample.js';
+import type { WorkerErrorEvent } from '../sampling/worker-heaps.js';
 
 /** Emitted when the pressure level changes. */
 export interface PressureEvent {
@@ -51,4 +53,6 @@ export interface MemoryManagerEvents {
   action: [ActionEvent];
   leak: [LeakEvent];
   'leak-cleared': [LeakClearedEvent];
+  'listener-warning': [ListenerWarning];
+  'worker-error': [WorkerErrorEvent];
 }

@@ -9,7 +9,10 @@ import { LeakDetector } from '../analysis/leak-detector.js';
 import type { LeakEvent } from '../analysis/leak-events.js';
 import { LiveSetEstimator } from '../analysis/live-set.js';
 import type { GrowthSource } from '../responses/heap-snapshot.js';
+import { ListenerWarningTracker, type ListenerWarning } from '../sampling/listener-warnings.js';
 import { NodeProbe } from '../sampling/node-probe.js';
+import { WorkerHeapBoard, watchWorker } from '../sampling/worker-heaps.js';
+import type { Worker } from 'node:worker_threads';
 import type { Probe } from '../sampling/probe.js';
 import type { Sample } from '../sampling/sample.js';
 import { Sampler, type Reading } from '../sampling/sampler.js';
@@ -38,6 +41,8 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
   readonly #responder: Responder;
   readonly #liveSet = new LiveSetEstimator();
   readonly #leaks: LeakDetector | null;
+  readonly #listenerWarnings: ListenerWarningTracker;
+  #workerHeaps: WorkerHeapBoard | null = null;
   #timer: NodeJS.Timeout | null = null;
   /** The interval asked for; under high or critical pressure the timer runs at `pressureIntervalMs` instead. */
   #baseIntervalMs: number;
@@ -63,6 +68,13 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
       hysteresisRatio: this.#options.hysteresisRatio,
       warmUpMs: this.#options.warmUpMs,
     });
+    this.#listenerWarnings = new ListenerWarningTracker(
+      () => this.#options.clock.epochNow(),
+      (warning) => {
+        this.#options.logger.warn({ ...warning }, `headroom: too many '${warning.eventName}' listeners on a ${warning.emitter}`);
+        this.#emitSafely('listener-warning', warning);
+      },
+    );
     this.#leaks = this.#options.leakDetection === false ? null : new LeakDetector(this.#options.leakDetection);
     this.#probe.onMajorGc?.((heapUsedBytes) => this.#liveSet.recordAfterMajorGc(heapUsedBytes, this.#options.clock.now()));
     this.#responder = new Responder(this.#options.responses, {
@@ -119,6 +131,9 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
     if (this.#timer) return this;
 
     this.#probe.start();
+    this.#listenerWarnings.start();
+    // Worker figures older than three intervals are dropped: that worker has stopped reporting.
+    this.#workerHeaps = new WorkerHeapBoard(3 * this.#options.intervalMs, () => this.#options.clock.epochNow());
     this.#startedAtMs = this.#options.clock.now();
     this.#sampler.reset();
     this.#refreshLimits();
@@ -134,6 +149,9 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     this.#probe.stop();
+    this.#listenerWarnings.stop();
+    this.#workerHeaps?.close();
+    this.#workerHeaps = null;
     return this;
   }
 
@@ -165,12 +183,38 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
     const live = this.#liveSet.update({ monotonicMs: reading.monotonicMs, heapUsedBytes: reading.heapUsedBytes, gc: reading.gc });
     const sample = this.#applyPressure(reading, live.liveBytes);
     this.#detectLeaks(sample, reading.monotonicMs, live.ageMs);
+    this.#shareWorkerHeaps(sample);
     this.#rescheduleForLevel();
     this.#latest = sample;
     this.#stats.samples++;
     this.#emitSafely('sample', sample);
     this.#responder.onSample(sample, this.#growthSource());
     return sample;
+  }
+
+  /** Every `MaxListenersExceededWarning` since start, by emitter class and event name. */
+  listenerWarnings(): ListenerWarning[] {
+    return this.#listenerWarnings.list();
+  }
+
+  /**
+   * Reports a worker thread's errors as `worker-error` events, so a worker that
+   * runs out of heap (`ERR_WORKER_OUT_OF_MEMORY`) does not crash this thread.
+   * Every error of that worker is then handled here. Returns a function that stops watching.
+   */
+  watchWorker(worker: Worker): () => void {
+    return watchWorker(worker, () => this.#options.clock.epochNow(), (event) => {
+      this.#options.logger.error({ ...event }, `headroom: worker ${event.threadId} failed: ${event.message}`);
+      this.#emitSafely('worker-error', event);
+    });
+  }
+
+  /** In a worker thread, publishes this sample's heap; in the main thread, adds the workers' totals to it. */
+  #shareWorkerHeaps(sample: Sample): void {
+    if (!this.#workerHeaps) return;
+
+    this.#workerHeaps.publish({ heapUsedBytes: sample.heapUsedBytes, heapLimitBytes: sample.heapLimitBytes, liveBytes: sample.liveBytes, time: sample.time });
+    sample.workers = this.#workerHeaps.totals();
   }
 
   /** Leaks being reported now: one per kind (and per resource type), each until its `leak-cleared`. */
@@ -281,6 +325,7 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
       eventLoop: reading.eventLoop,
       liveBytes,
       timeToLimitMs: null,
+      workers: { count: 0, heapUsedBytes: 0, heapLimitBytes: 0, liveBytes: 0 },
       limitBytes,
       heapUsageRatio,
       processUsageRatio,

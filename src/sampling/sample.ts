@@ -1,4 +1,5 @@
 import type { Budget, PressureLevel } from '../analysis/levels.js';
+import type { WorkerHeapTotals } from './worker-heaps.js';
 
 /** One V8 heap space, as `v8.getHeapSpaceStatistics()` reports it. */
 export interface HeapSpaceReading {
@@ -63,6 +64,8 @@ export interface Sample {
   liveBytes: number;
   /** Time until the first budget runs out at the current leak rate, or null without a leak. */
   timeToLimitMs: number | null;
+  /** Heaps of worker threads whose own managers reported recently; zeros elsewhere. */
+  workers: WorkerHeapTotals;
   level: PressureLevel;
   /** The budget whose usage set `level`. */
   budget: Budget;
