@@ -20,3 +20,8 @@ export type { HeapReading, PlatformLimits, Probe } from './sampling/probe.js';
 export type { Clock } from './util/clock.js';
 export type { Logger } from './util/logger.js';
 export { formatBytes, parseBytes, parseDurationMs } from './util/size.js';
+export { createWorkloadGovernor, WorkloadGovernor, type GovernorStats, type WindowEvent } from './workload/governor.js';
+export type { WorkloadGovernorOptions } from './workload/governor-options.js';
+export { createObjectPool, ObjectPool, type ObjectPoolOptions, type ObjectPoolStats } from './pools/object-pool.js';
+export { createBufferPool, BufferPool, type BufferPoolOptions, type BufferPoolStats } from './pools/buffer-pool.js';
+export { PoolError } from './pools/pool-error.js';
