@@ -11,13 +11,13 @@
  */
 import { execFile } from 'node:child_process';
 import { availableParallelism, cpus, release } from 'node:os';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { createMemoryManager, effectiveLimit, formatBytes, type MemoryManager } from '../src/index.js';
 import { resolveOptions } from '../src/manager/options.js';
 import { NodeProbe } from '../src/sampling/node-probe.js';
+import { EventLoopMonitor } from '../src/sampling/event-loop.js';
 import { silentLogger } from '../src/util/logger.js';
 
 const TARGET_SAMPLE_MICROS = 20;
@@ -28,9 +28,14 @@ const WARM_UP_CALLS = 5_000;
 const BATCH_CALLS = 100;
 const BATCH_COUNT = 500;
 
-/** Single calls timed one per loop turn, in the loop-turn and idle-timer modes. */
-const SINGLE_CALLS = 300;
-const IDLE_GAP_MS = 10;
+/**
+ * Single calls are timed one per timer, SINGLE_GAP_MS apart: three times the
+ * event-loop histogram's resolution, so the histogram contains delays when the
+ * call reads it, as it does in a running manager.
+ */
+const SINGLE_CALLS = 200;
+/** Calls made on a twin instance just before a warm single call, so the code path is hot but the timed instance's state is untouched. */
+const TWIN_WARM_CALLS = 20;
 
 /** Time a child waits after start-up before its CPU window opens, so module loading and the first samples stay out. */
 const SETTLE_MS = 1_000;
@@ -38,32 +43,36 @@ const SETTLE_MS = 1_000;
 const CHILD_GRACE_MS = 15_000;
 
 const DEFAULTS = resolveOptions({ logger: silentLogger });
-
-/**
- * Time the loop keeps turning before a loop-turn call: longer than the
- * event-loop histogram's resolution, so the histogram holds at least one
- * delay when the call reads it, as it does in a running manager.
- */
-const LOOP_TURN_GAP_MS = DEFAULTS.eventLoopResolutionMs + 2;
+const SINGLE_GAP_MS = 3 * DEFAULTS.eventLoopResolutionMs;
 
 interface Distribution {
   medianMicros: number;
   p99Micros: number;
 }
 
-interface ReadCost {
-  name: string;
+/** Costs of one call: back to back in batches, single and warm, single and cold. */
+interface CallCost {
   backToBack: Distribution;
-  loopTurn: Distribution;
+  warm: Distribution;
+  cold: Distribution;
+}
+
+interface ReadCost extends CallCost {
+  name: string;
   /** How many times the manager makes this read per sample at the default options. */
   callsPerSample: number;
   schedule: string;
 }
 
-interface SampleCost {
-  backToBack: Distribution;
-  loopTurn: Distribution;
-  idleTimer: Distribution;
+interface SampleCost extends CallCost {
+  /** Single calls (warm and cold together) whose reading contained event-loop delays. */
+  callsWithDelays: number;
+}
+
+/** One function timed in single calls. `warm` makes the same call on a twin instance, before `run` in the warm mode. */
+interface SingleCall {
+  run: () => unknown;
+  warm: () => unknown;
 }
 
 type ChildMode = 'idle' | 'histogram' | 'manager';
@@ -73,7 +82,7 @@ interface ChildConfig {
   key: 'idle' | 'histogram' | 'noSamples' | 'defaultInterval' | 'fastInterval';
   label: string;
   mode: ChildMode;
-  /** The manager's interval; only the manager mode has one. */
+  /** The manager's interval, set only in the manager mode. */
   intervalMs?: number;
 }
 
@@ -87,7 +96,7 @@ const CHILD_CONFIGS: ChildConfig[] = [
   { key: 'idle', label: 'idle process, no headroom', mode: 'idle' },
   {
     key: 'histogram',
-    label: `\`monitorEventLoopDelay\` alone, ${DEFAULTS.eventLoopResolutionMs} ms resolution`,
+    label: `event-loop delay timer alone, every ${DEFAULTS.eventLoopResolutionMs} ms`,
     mode: 'histogram',
   },
   { key: 'noSamples', label: 'manager, 1 h interval (no samples)', mode: 'manager', intervalMs: 3_600_000 },
@@ -117,7 +126,7 @@ async function runParent(): Promise<void> {
   const seconds = positiveNumber('--seconds', args.values.seconds ?? process.env.HEADROOM_BENCH_SECONDS ?? '20');
   const rounds = Math.round(positiveNumber('--rounds', args.values.rounds ?? process.env.HEADROOM_BENCH_ROUNDS ?? '4'));
   if (BATCH_CALLS % DEFAULTS.arrayBuffersEverySamples !== 0) {
-    throw new RangeError(`BATCH_CALLS (${BATCH_CALLS}) must be a multiple of arrayBuffersEverySamples (${DEFAULTS.arrayBuffersEverySamples}) so every batch makes the same reads`);
+    throw new RangeError(`Invalid BATCH_CALLS ${BATCH_CALLS}: expected a multiple of arrayBuffersEverySamples (${DEFAULTS.arrayBuffersEverySamples}), so that every batch makes the same reads`);
   }
 
   printMachine();
@@ -137,37 +146,51 @@ async function runParent(): Promise<void> {
 
 async function measureSampleNow(): Promise<SampleCost> {
   const manager = createMemoryManager({ intervalMs: '1h', logger: silentLogger }).start();
+  const twin = createMemoryManager({ intervalMs: '1h', logger: silentLogger }).start();
+  let callsWithDelays = 0;
+  const call: SingleCall = {
+    run: () => {
+      if (manager.sampleNow().eventLoop.delayP50Ms > 0) callsWithDelays++;
+    },
+    warm: () => twin.sampleNow(),
+  };
+
   try {
-    progress('timing manager.sampleNow() back to back, in batches');
+    reportProgress('timing manager.sampleNow() back to back, in batches');
     const backToBack = await timeBatches(() => manager.sampleNow());
 
-    progress(`timing manager.sampleNow() once per loop turn, after ${LOOP_TURN_GAP_MS} ms of turning`);
-    const loopTurn = await timeSingleCalls([() => manager.sampleNow()], () => keepLoopTurning(LOOP_TURN_GAP_MS));
+    reportProgress(`timing manager.sampleNow() in single calls, ${SINGLE_GAP_MS} ms apart, warm`);
+    const [warm] = await timeSingleCalls([call], true);
 
-    progress(`timing manager.sampleNow() once per ${IDLE_GAP_MS} ms idle timer`);
-    const idleTimer = await timeSingleCalls([() => manager.sampleNow()], () => sleep(IDLE_GAP_MS));
+    reportProgress(`timing manager.sampleNow() in single calls, ${SINGLE_GAP_MS} ms apart, cold`);
+    const [cold] = await timeSingleCalls([call], false);
 
-    return { backToBack, loopTurn: loopTurn[0]!, idleTimer: idleTimer[0]! };
+    return { backToBack, warm: warm!, cold: cold!, callsWithDelays };
   } finally {
     manager.stop();
+    twin.stop();
   }
 }
 
 async function measureProbeReads(): Promise<ReadCost[]> {
-  const probe = new NodeProbe({ eventLoopResolutionMs: DEFAULTS.eventLoopResolutionMs });
+  const eventLoopResolutionMs = DEFAULTS.eventLoopResolutionMs;
+  const probe = new NodeProbe({ eventLoopResolutionMs });
+  const twin = new NodeProbe({ eventLoopResolutionMs });
   probe.start();
+  twin.start();
 
+  // In the order the sampler makes them. The manager calls limits() apart from the sample, every limitRefreshMs.
   const every = DEFAULTS.arrayBuffersEverySamples;
-  const reads: Array<Pick<ReadCost, 'name' | 'callsPerSample' | 'schedule'> & { read: () => unknown }> = [
-    { name: 'heap()', read: () => probe.heap(), callsPerSample: 1, schedule: 'every sample' },
-    { name: 'heapSpaces()', read: () => probe.heapSpaces(), callsPerSample: 1, schedule: 'every sample' },
-    { name: 'rssBytes()', read: () => probe.rssBytes(), callsPerSample: 1, schedule: 'every sample' },
-    { name: 'arrayBuffersBytes()', read: () => probe.arrayBuffersBytes(), callsPerSample: 1 / every, schedule: `every ${every} samples` },
-    { name: 'gcSinceLast()', read: () => probe.gcSinceLast(), callsPerSample: 1, schedule: 'every sample' },
-    { name: 'eventLoopSinceLast()', read: () => probe.eventLoopSinceLast(), callsPerSample: 1, schedule: 'every sample' },
+  const reads: Array<Pick<ReadCost, 'name' | 'callsPerSample' | 'schedule'> & { read: (source: NodeProbe) => unknown }> = [
+    { name: 'heap()', read: (source) => source.heap(), callsPerSample: 1, schedule: 'every sample' },
+    { name: 'arrayBuffersBytes()', read: (source) => source.arrayBuffersBytes(), callsPerSample: 1 / every, schedule: `every ${every} samples` },
+    { name: 'rssBytes()', read: (source) => source.rssBytes(), callsPerSample: 1, schedule: 'every sample' },
+    { name: 'heapSpaces()', read: (source) => source.heapSpaces(), callsPerSample: 1, schedule: 'every sample' },
+    { name: 'gcSinceLast()', read: (source) => source.gcSinceLast(), callsPerSample: 1, schedule: 'every sample' },
+    { name: 'eventLoopSinceLast()', read: (source) => source.eventLoopSinceLast(), callsPerSample: 1, schedule: 'every sample' },
     {
       name: 'limits()',
-      read: () => probe.limits(),
+      read: (source) => source.limits(),
       callsPerSample: DEFAULTS.intervalMs / DEFAULTS.limitRefreshMs,
       schedule: `every ${DEFAULTS.limitRefreshMs / 1000} s`,
     },
@@ -176,23 +199,28 @@ async function measureProbeReads(): Promise<ReadCost[]> {
   try {
     const backToBack: Distribution[] = [];
     for (const { name, read } of reads) {
-      progress(`timing NodeProbe.${name} back to back, in batches`);
-      backToBack.push(await timeBatches(read));
+      reportProgress(`timing NodeProbe.${name} back to back, in batches`);
+      backToBack.push(await timeBatches(() => read(probe)));
     }
 
-    // Each loop turn times every read once; only eventLoopSinceLast() resets the histogram, so the order does not matter.
-    progress(`timing every NodeProbe read once per loop turn, after ${LOOP_TURN_GAP_MS} ms of turning`);
-    const loopTurn = await timeSingleCalls(reads.map((entry) => entry.read), () => keepLoopTurning(LOOP_TURN_GAP_MS));
+    // Only eventLoopSinceLast() resets the histogram, so each read in a round finds the same state as in a sample.
+    const calls = reads.map(({ read }): SingleCall => ({ run: () => read(probe), warm: () => read(twin) }));
+    reportProgress(`timing every NodeProbe read in single calls, ${SINGLE_GAP_MS} ms apart, warm`);
+    const warm = await timeSingleCalls(calls, true);
+    reportProgress(`timing every NodeProbe read in single calls, ${SINGLE_GAP_MS} ms apart, cold`);
+    const cold = await timeSingleCalls(calls, false);
 
     return reads.map(({ name, callsPerSample, schedule }, index) => ({
       name,
       callsPerSample,
       schedule,
       backToBack: backToBack[index]!,
-      loopTurn: loopTurn[index]!,
+      warm: warm[index]!,
+      cold: cold[index]!,
     }));
   } finally {
     probe.stop();
+    twin.stop();
   }
 }
 
@@ -213,38 +241,35 @@ async function timeBatches(fn: () => unknown): Promise<Distribution> {
     for (let i = 0; i < BATCH_CALLS; i++) fn();
     perCallMicros.push(Number(process.hrtime.bigint() - start) / 1000 / BATCH_CALLS);
   }
-  return distribution(perCallMicros);
+  return toDistribution(perCallMicros);
 }
 
 /**
- * Times single calls of each function, SINGLE_CALLS times, each round after
- * `wait()`. Each figure includes one `process.hrtime.bigint()` call, about
- * 0.1-0.3 µs when the CPU is busy.
+ * Times single calls, one round of `calls` per SINGLE_GAP_MS timer,
+ * SINGLE_CALLS rounds. Warm: each call's twin runs TWIN_WARM_CALLS times just
+ * before it, so code and caches are hot. Cold: nothing runs between the timer
+ * and the calls, as in a manager on an idle service, so the first call pays
+ * for a CPU woken from idle. Each figure includes one
+ * `process.hrtime.bigint()`, about 0.1-0.3 µs when hot.
  */
-async function timeSingleCalls(fns: Array<() => unknown>, wait: () => Promise<unknown>): Promise<Distribution[]> {
-  for (let i = 0; i < WARM_UP_CALLS; i++) for (const fn of fns) fn();
+async function timeSingleCalls(calls: SingleCall[], warm: boolean): Promise<Distribution[]> {
+  // The twin shares its compiled code with the timed instance, so warming it up leaves only timed calls on the instance.
+  for (let i = 0; i < WARM_UP_CALLS; i++) for (const call of calls) call.warm();
   collectGarbage();
 
-  const micros: number[][] = fns.map(() => []);
-  for (let call = 0; call < SINGLE_CALLS; call++) {
-    await wait();
+  const micros: number[][] = calls.map(() => []);
+  for (let round = 0; round < SINGLE_CALLS; round++) {
+    await sleep(SINGLE_GAP_MS);
 
-    for (const [index, fn] of fns.entries()) {
+    for (const [index, call] of calls.entries()) {
+      if (warm) for (let i = 0; i < TWIN_WARM_CALLS; i++) call.warm();
+
       const start = process.hrtime.bigint();
-      fn();
+      call.run();
       micros[index]!.push(Number(process.hrtime.bigint() - start) / 1000);
     }
   }
-  return micros.map(distribution);
-}
-
-/**
- * Turns the event loop through `setImmediate` for `ms`, so timers such as the
- * delay histogram's fire while the CPU stays busy and its caches stay warm.
- */
-async function keepLoopTurning(ms: number): Promise<void> {
-  const endMs = performance.now() + ms;
-  while (performance.now() < endMs) await nextTurn();
+  return micros.map(toDistribution);
 }
 
 // ---------------------------------------------------------------------------
@@ -257,7 +282,7 @@ async function measureCpuShare(windowMs: number, rounds: number): Promise<ChildR
     for (let step = 0; step < CHILD_CONFIGS.length; step++) {
       const index = (round + step) % CHILD_CONFIGS.length;
       const config = CHILD_CONFIGS[index]!;
-      progress(`round ${round + 1}/${rounds}: ${config.label}, ${windowMs / 1000} s`);
+      reportProgress(`round ${round + 1}/${rounds}: ${config.label}, ${windowMs / 1000} s`);
       runs[index]!.push(await runChildProcess(config, windowMs));
     }
   }
@@ -277,24 +302,24 @@ async function runChildProcess(config: ChildConfig, windowMs: number): Promise<C
   try {
     return JSON.parse(lastLine) as ChildResult;
   } catch (err) {
-    throw new Error(`Child run "${config.label}" printed no result line; its stdout was ${JSON.stringify(stdout)}`, { cause: err });
+    throw new Error(`Child run "${config.label}" printed no result line. Its stdout was ${JSON.stringify(stdout)}`, { cause: err });
   }
 }
 
 /**
  * Child side. Every mode loads the same modules and waits on the same two
  * timers of its own, so the only difference between modes is what they start:
- * nothing, the delay histogram alone, or a manager.
+ * nothing, the event-loop delay timer alone, or a manager.
  */
 async function runChild(mode: ChildMode, intervalMs: number | null, windowMs: number): Promise<void> {
   let manager: MemoryManager | null = null;
   if (mode === 'manager') {
-    if (intervalMs === null) throw new RangeError('Invalid --interval-ms: the manager mode requires one, got none');
+    if (intervalMs === null) throw new RangeError('Missing --interval-ms, which the manager mode requires');
     manager = createMemoryManager({ intervalMs, logger: silentLogger }).start();
   }
 
-  const histogram = mode === 'histogram' ? monitorEventLoopDelay({ resolution: DEFAULTS.eventLoopResolutionMs }) : null;
-  histogram?.enable();
+  const histogram = mode === 'histogram' ? new EventLoopMonitor(DEFAULTS.eventLoopResolutionMs) : null;
+  histogram?.start();
 
   await sleep(SETTLE_MS);
   const samplesBefore = manager?.stats.samples ?? 0;
@@ -306,7 +331,7 @@ async function runChild(mode: ChildMode, intervalMs: number | null, windowMs: nu
   const wallMicros = Number(process.hrtime.bigint() - wallBefore) / 1000;
   const samples = (manager?.stats.samples ?? 0) - samplesBefore;
   manager?.stop();
-  histogram?.disable();
+  histogram?.stop();
 
   const result: ChildResult = { cpuMicros: cpu.user + cpu.system, wallMicros, samples };
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -327,52 +352,59 @@ function printMachine(): void {
   probe.stop();
 
   const limitText = limit.limitBytes === null ? 'none' : `${formatBytes(limit.limitBytes)} (${limit.source})`;
-  print('# headroom sampler cost\n');
-  print(`- Date: ${new Date().toISOString()}`);
-  print(`- Node: ${process.version}, flags: ${process.execArgv.join(' ') || 'none'}`);
-  print(`- CPU: ${availableParallelism()} cores, ${cpus()[0]?.model ?? 'unknown model'}`);
-  print(`- OS: ${process.platform} ${release()}, process memory limit: ${limitText}`);
-  print('');
+  printLine('# headroom sampler cost\n');
+  printLine(`- Date: ${new Date().toISOString()}`);
+  printLine(`- Node: ${process.version}, flags: ${process.execArgv.join(' ') || 'none'}`);
+  printLine(`- CPU: ${availableParallelism()} cores, ${cpus()[0]?.model ?? 'unknown model'}`);
+  printLine(`- OS: ${process.platform} ${release()}, process memory limit: ${limitText}`);
+  printLine('');
 }
 
 function printSampleCost(cost: SampleCost, reads: ReadCost[]): void {
-  print('## Cost of one sample\n');
-  print('`manager.sampleNow()` with the real probe, three ways:');
-  print(`- back to back: batches of ${BATCH_CALLS} calls, ${BATCH_COUNT} batches, after ${WARM_UP_CALLS} warm-up calls. The delay histogram is empty on all but the first call of a batch, so its percentiles are skipped.`);
-  print(`- loop turn: ${SINGLE_CALLS} single calls, each after ${LOOP_TURN_GAP_MS} ms of \`setImmediate\` turns; the histogram holds delays and the CPU stays busy.`);
-  print(`- idle timer: ${SINGLE_CALLS} single calls, each after an idle ${IDLE_GAP_MS} ms \`setTimeout\`, as a running manager makes them; includes waking a cold CPU.\n`);
-  print(table(
+  printLine('## Cost of one sample\n');
+  printLine('`manager.sampleNow()` and each `NodeProbe` read, timed three ways:');
+  printLine(`- back to back: batches of ${BATCH_CALLS} calls, ${BATCH_COUNT} batches, after ${WARM_UP_CALLS} warm-up calls. The event-loop histogram is empty on all but the first call of a batch, so its two percentile reads are skipped.`);
+  printLine(`- warm: ${SINGLE_CALLS} single calls, ${SINGLE_GAP_MS} ms apart, so the histogram contains delays. Just before each, a twin instance makes the same call ${TWIN_WARM_CALLS} times, so code and caches are hot.`);
+  printLine(`- cold: the same single calls with nothing run between the timer and the call, as a manager on an idle service makes them.`);
+  printLine(`The histogram contained delays on ${cost.callsWithDelays} of ${2 * SINGLE_CALLS} single \`sampleNow()\` calls.\n`);
+  printLine(formatTable(
     ['`sampleNow()`', 'Median µs/sample', 'p99 µs/sample'],
     [
-      ['back to back (batches)', micros(cost.backToBack.medianMicros), micros(cost.backToBack.p99Micros)],
-      ['loop turn', micros(cost.loopTurn.medianMicros), micros(cost.loopTurn.p99Micros)],
-      ['idle timer', micros(cost.idleTimer.medianMicros), micros(cost.idleTimer.p99Micros)],
+      ['back to back', formatMicros(cost.backToBack.medianMicros), formatMicros(cost.backToBack.p99Micros)],
+      ['warm', formatMicros(cost.warm.medianMicros), formatMicros(cost.warm.p99Micros)],
+      ['cold', formatMicros(cost.cold.medianMicros), formatMicros(cost.cold.p99Micros)],
     ],
   ));
 
-  print('\n### Probe reads (`NodeProbe`)\n');
+  printLine('\n### Probe reads (`NodeProbe`), in the order a sample makes them\n');
   const rows = reads.map((read) => [
     `\`${read.name}\``,
-    micros(read.backToBack.medianMicros),
-    micros(read.backToBack.p99Micros),
-    micros(read.loopTurn.medianMicros),
+    formatMicros(read.backToBack.medianMicros),
+    formatMicros(read.warm.medianMicros),
+    formatMicros(read.warm.p99Micros),
+    formatMicros(read.cold.medianMicros),
     read.schedule,
-    micros(perSampleMicros(read)),
+    formatMicros(perSampleMicros(read, 'warm')),
+    formatMicros(perSampleMicros(read, 'cold')),
   ]);
-  const readsMicros = reads.reduce((sum, read) => sum + perSampleMicros(read), 0);
-  rows.push(['**all reads**', '', '', '', `at a ${DEFAULTS.intervalMs} ms interval`, micros(readsMicros)]);
-  rows.push(['manager work besides the reads', '', '', '', '`sampleNow()` loop-turn median minus all reads', micros(cost.loopTurn.medianMicros - readsMicros)]);
-  print(table(['Read', 'Back to back, median µs', 'Back to back, p99 µs', 'Loop turn, median µs', 'Called', 'µs per sample (loop turn)'], rows));
-  print('');
+  const sumWarm = reads.reduce((sum, read) => sum + perSampleMicros(read, 'warm'), 0);
+  const sumCold = reads.reduce((sum, read) => sum + perSampleMicros(read, 'cold'), 0);
+  rows.push(['**all reads**', '', '', '', '', `at a ${DEFAULTS.intervalMs} ms interval`, formatMicros(sumWarm), formatMicros(sumCold)]);
+  rows.push(['`sampleNow()` minus all reads', '', '', '', '', 'pressure, sample object, events', formatMicros(cost.warm.medianMicros - sumWarm), formatMicros(cost.cold.medianMicros - sumCold)]);
+  printLine(formatTable(
+    ['Read', 'Back to back, median µs', 'Warm, median µs', 'Warm, p99 µs', 'Cold, median µs', 'Called', 'Warm µs per sample', 'Cold µs per sample'],
+    rows,
+  ));
+  printLine('');
 }
 
 /** Median over rounds of each configuration's share minus the idle process's share in the same round, in % of one core. */
 type ExtraPercent = Record<ChildConfig['key'], number>;
 
 function printCpuShare(runs: ChildResult[][], seconds: number, rounds: number): ExtraPercent {
-  print('## CPU share of a running manager\n');
-  print(`Child processes, each idle for a ${seconds} s window after a ${SETTLE_MS / 1000} s settle, measured with \`process.cpuUsage()\` (user + system) over the window; ${rounds} rounds, configurations alternating.`);
-  print('"Extra" is a configuration\'s share minus the idle process\'s share in the same round.\n');
+  printLine('## CPU share of a running manager\n');
+  printLine(`Child processes, each idle for a ${seconds} s window after a ${SETTLE_MS / 1000} s settle, measured with \`process.cpuUsage()\` (user + system) over the window. ${rounds} rounds, configurations alternating.`);
+  printLine('"Extra" is a configuration\'s share minus the idle process\'s share in the same round.\n');
 
   const idleRuns = runsFor(runs, 'idle');
   const extraPercent = {} as ExtraPercent;
@@ -384,13 +416,13 @@ function printCpuShare(runs: ChildResult[][], seconds: number, rounds: number): 
     const isIdle = config.key === 'idle';
     return [
       config.label,
-      percent(median(configRuns.map(sharePercent))),
-      isIdle ? '' : percent(median(extras)),
-      isIdle ? '' : `${percent(Math.min(...extras))} to ${percent(Math.max(...extras))}`,
+      formatPercent(median(configRuns.map(sharePercent))),
+      isIdle ? '' : formatPercent(median(extras)),
+      isIdle ? '' : `${formatPercent(Math.min(...extras))} to ${formatPercent(Math.max(...extras))}`,
       String(median(configRuns.map((run) => run.samples))),
     ];
   });
-  print(table(['Process', 'CPU % of one core, median', 'Extra, median', 'Extra, range', 'Samples in window'], rows));
+  printLine(formatTable(['Process', 'CPU % of one core, median', 'Extra, median', 'Extra, range', 'Samples in window'], rows));
 
   // The slope between the fast and default runs is the CPU of one sample in place: timer wake-up, reads and garbage.
   const defaultRuns = runsFor(runs, 'defaultInterval');
@@ -398,9 +430,9 @@ function printCpuShare(runs: ChildResult[][], seconds: number, rounds: number): 
   const extraMicros = median(fastRuns.map((run, round) => run.cpuMicros - defaultRuns[round]!.cpuMicros));
   const extraSamples = median(fastRuns.map((run) => run.samples)) - median(defaultRuns.map((run) => run.samples));
   if (extraSamples > 0) {
-    print(`\nCPU per sample in place, from the difference between the 100 ms and ${DEFAULTS.intervalMs} ms runs: ${micros(extraMicros / extraSamples)} µs.`);
+    printLine(`\nCPU per sample in place, from the difference between the 100 ms and ${DEFAULTS.intervalMs} ms runs: ${formatMicros(extraMicros / extraSamples)} µs.`);
   }
-  print('');
+  printLine('');
 
   return extraPercent;
 }
@@ -409,28 +441,29 @@ function printVerdicts(cost: SampleCost, reads: ReadCost[], extraPercent: ExtraP
   const verdict = (met: boolean): string => (met ? 'met' : 'missed');
   const cpuAtDefault = extraPercent.defaultInterval;
 
-  print('## Verdict\n');
-  print(table(
+  printLine('## Verdict\n');
+  printLine(formatTable(
     ['Target', 'Measured', 'Verdict'],
     [
-      [`< ${TARGET_SAMPLE_MICROS} µs per sample, back to back`, `${micros(cost.backToBack.medianMicros)} µs median, ${micros(cost.backToBack.p99Micros)} µs p99`, verdict(cost.backToBack.medianMicros < TARGET_SAMPLE_MICROS)],
-      [`< ${TARGET_SAMPLE_MICROS} µs per sample, loop turn`, `${micros(cost.loopTurn.medianMicros)} µs median, ${micros(cost.loopTurn.p99Micros)} µs p99`, verdict(cost.loopTurn.medianMicros < TARGET_SAMPLE_MICROS)],
-      [`< ${TARGET_CPU_PERCENT} % of one core at ${DEFAULTS.intervalMs} ms`, `${percent(cpuAtDefault)} % extra, median`, verdict(cpuAtDefault < TARGET_CPU_PERCENT)],
+      [`< ${TARGET_SAMPLE_MICROS} µs per sample, back to back`, `${formatMicros(cost.backToBack.medianMicros)} µs median, ${formatMicros(cost.backToBack.p99Micros)} µs p99`, verdict(cost.backToBack.medianMicros < TARGET_SAMPLE_MICROS)],
+      [`< ${TARGET_SAMPLE_MICROS} µs per sample, warm`, `${formatMicros(cost.warm.medianMicros)} µs median, ${formatMicros(cost.warm.p99Micros)} µs p99`, verdict(cost.warm.medianMicros < TARGET_SAMPLE_MICROS)],
+      [`< ${TARGET_CPU_PERCENT} % of one core at ${DEFAULTS.intervalMs} ms`, `${formatPercent(cpuAtDefault)} % extra, median`, verdict(cpuAtDefault < TARGET_CPU_PERCENT)],
     ],
   ));
 
-  const costliest = [...reads].sort((a, b) => perSampleMicros(b) - perSampleMicros(a))[0];
-  if (costliest) {
-    print(`\nCostliest read per sample: \`${costliest.name}\`, ${micros(perSampleMicros(costliest))} µs (loop turn, ${costliest.schedule}).`);
+  printLine('');
+  for (const mode of ['warm', 'cold'] as const) {
+    const costliest = [...reads].sort((a, b) => perSampleMicros(b, mode) - perSampleMicros(a, mode))[0];
+    if (costliest) printLine(`Costliest read per sample, ${mode}: \`${costliest.name}\`, ${formatMicros(perSampleMicros(costliest, mode))} µs (${costliest.schedule}).`);
   }
-  print(`Extra CPU with no samples at all (1 h interval): ${percent(extraPercent.noSamples)} % of one core; the delay histogram alone: ${percent(extraPercent.histogram)} %.`);
+  printLine(`Extra CPU with no samples at all (1 h interval): ${formatPercent(extraPercent.noSamples)} % of one core. The event-loop delay histogram alone: ${formatPercent(extraPercent.histogram)} %.`);
 }
 
 // ---------------------------------------------------------------------------
 // Helpers
 
-function perSampleMicros(read: ReadCost): number {
-  return read.loopTurn.medianMicros * read.callsPerSample;
+function perSampleMicros(read: ReadCost, mode: 'warm' | 'cold'): number {
+  return read[mode].medianMicros * read.callsPerSample;
 }
 
 function runsFor(runs: ChildResult[][], key: ChildConfig['key']): ChildResult[] {
@@ -441,7 +474,7 @@ function sharePercent(run: ChildResult): number {
   return (run.cpuMicros / run.wallMicros) * 100;
 }
 
-function distribution(values: number[]): Distribution {
+function toDistribution(values: number[]): Distribution {
   return { medianMicros: median(values), p99Micros: quantile(values, 0.99) };
 }
 
@@ -471,23 +504,23 @@ function positiveNumber(name: string, text: string | undefined): number {
   return value;
 }
 
-function table(headers: string[], rows: string[][]): string {
+function formatTable(headers: string[], rows: string[][]): string {
   const lines = [headers, headers.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`);
   return lines.join('\n');
 }
 
-function micros(value: number): string {
+function formatMicros(value: number): string {
   return value.toFixed(2);
 }
 
-function percent(value: number): string {
+function formatPercent(value: number): string {
   return value.toFixed(3);
 }
 
-function print(line: string): void {
+function printLine(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function progress(message: string): void {
+function reportProgress(message: string): void {
   process.stderr.write(`[bench:sampler] ${message}\n`);
 }
