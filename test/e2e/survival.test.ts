@@ -97,8 +97,10 @@ describe('leaking cache service under a 96 MB heap cap', () => {
       startService(process.execPath, ['--max-old-space-size=96', '--expose-gc', join(FIXTURES, 'cache-service.mjs')], process.env, hardLimitMs),
     ]);
 
-    // Warm up first, so the baseline includes compiled code and connection state, not only start-up.
-    await load(guarded.port, 2000);
+    // Warm up first, releaser and GC paths included, so the baseline holds compiled code and
+    // connection state, not only what start-up allocated.
+    await load(guarded.port, 5000);
+    await post(guarded.port, '/relieve');
     await post(guarded.port, '/baseline');
 
     const [guardedLoad, bareLoad] = await Promise.all([load(guarded.port, SURVIVAL_MS), load(bare.port, SURVIVAL_MS)]);
