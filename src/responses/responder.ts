@@ -13,7 +13,7 @@ import { createReliever, type RelieveAction, type Reliever } from './relieve.js'
 export interface ResponseOptions {
   /** Run releasers (and a forced GC when it pays) on its own at high and critical. Default true. */
   automatic?: boolean;
-  /** The least time between two automatic actions at the same level. Default 10 s. */
+  /** The minimum time between two automatic actions at the same level. Default 10 s. */
   actionCooldownMs?: number | string;
   /** How long an async releaser may run. Default 1 s. */
   releaserTimeoutMs?: number | string;
@@ -32,7 +32,7 @@ export interface SingleAction {
   level: PressureLevel;
   durationMs: number;
   reclaimedBytes: number;
-  /** False when the action was skipped; `reason` and `message` then say why. */
+  /** False when the action was skipped; `reason` and `message` then give the cause. */
   done: boolean;
   reason: string | null;
   message: string | null;
@@ -43,7 +43,7 @@ export interface SingleAction {
 
 export type ActionEvent = RelieveAction | SingleAction;
 
-/** What the responses have done and can do, for health routes and metrics. */
+/** Figures of the responses, for health routes and metrics: counters, forced-GC state and snapshots. */
 export interface ResponderStatus {
   automatic: boolean;
   forcedGc: ForcedGcStats;
@@ -153,9 +153,9 @@ export class Responder {
   }
 
   /**
-   * Acts on a new sample when automatic responses are on: at high and
-   * critical, relieve at most once per cooldown per level; at critical, one
-   * heap snapshot if configured and the growth is on the heap.
+   * Acts on a new sample when automatic responses are on. At high and
+   * critical it relieves at most once per cooldown per level. At critical it
+   * also writes one heap snapshot, if configured and the growth is on the heap.
    */
   onSample(sample: Sample, growth: GrowthSource): void {
     if (!this.#automatic || this.#automaticRunning || !isAtLeast(sample.level, 'high')) return;

@@ -1,7 +1,7 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { EventLoopReading } from './sample.js';
 
-/** The most lateness readings kept between two reads; older ones are dropped first. */
+/** The maximum number of lateness readings kept between two reads; the oldest are dropped first. */
 const MAX_READINGS = 4096;
 
 /**
@@ -9,7 +9,7 @@ const MAX_READINGS = 4096;
  * `resolutionMs`, and utilisation per interval, both reset at each read.
  *
  * A JS timer is used instead of `monitorEventLoopDelay()` because the cost is
- * in the wake-ups, not the callback: at a 10 ms resolution the native
+ * in the wake-ups, not the callback. At a 10 ms resolution the native
  * histogram alone took about 0.6 % of a core here, and reading its
  * percentiles cost about 60 µs. At the default 100 ms this timer wakes the
  * process 10 times a second and a read sorts a few values. A stall shorter

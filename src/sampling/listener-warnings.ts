@@ -11,7 +11,7 @@ export interface ListenerWarning {
   occurrences: number;
 }
 
-/** The most distinct emitter and event pairs kept; later new pairs are counted in `dropped` only. */
+/** The maximum number of distinct emitter and event pairs kept; later new pairs are only counted in `dropped`. */
 const MAX_TRACKED = 64;
 
 interface MaxListenersWarning extends Error {
@@ -69,7 +69,7 @@ export class ListenerWarningTracker {
     this.#listening = false;
   }
 
-  /** Every emitter and event warned about, latest figures first seen first. */
+  /** Returns every emitter and event warned about, in the order first seen, with the latest figures. */
   list(): ListenerWarning[] {
     return [...this.#byKey.values()];
   }

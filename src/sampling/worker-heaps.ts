@@ -3,7 +3,7 @@ import { BroadcastChannel, isMainThread, threadId, type Worker } from 'node:work
 /** The channel on which managers in worker threads publish their heap figures. */
 export const WORKER_HEAPS_CHANNEL = 'headroom:worker-heaps';
 
-/** The most worker threads tracked at once; more are counted in `dropped`. */
+/** The maximum number of worker threads tracked at once; more are counted in `dropped`. */
 const MAX_WORKERS = 256;
 
 /** One worker thread's latest heap figures. */
