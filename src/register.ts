@@ -4,10 +4,30 @@
  * The app can reach it with `getDefaultManager()`.
  */
 import { attachConsoleDashboard } from './cli/dashboard.js';
-import { attachIpcReporter } from './cli/ipc.js';
+import { attachIpcReporter, reportServer } from './cli/ipc.js';
 import { getDefaultManager, setDefaultManager } from './manager/default.js';
 import { optionsFromEnvironment } from './manager/env-options.js';
-import { createMemoryManager } from './manager/manager.js';
+import { createMemoryManager, type MemoryManager } from './manager/manager.js';
+
+/**
+ * Serves the HTTP API and dashboard on 127.0.0.1 from inside the program. The
+ * server module loads only here, so a program without HEADROOM_PORT never loads ws or prom-client.
+ */
+function serveApi(manager: MemoryManager, portText: string): void {
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new RangeError(`Invalid environment variable HEADROOM_PORT: expected a TCP port from 0 to 65535, got ${JSON.stringify(portText)}`);
+  }
+  delete process.env.HEADROOM_PORT; // a child process of the program must not try the same port
+
+  import('./http/serve-in-child.js')
+    .then(({ startHeadroomServer }) => startHeadroomServer(manager, { port }))
+    .then((server) => reportServer(server.host, server.port))
+    .catch((err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`headroom: could not serve the API on 127.0.0.1:${port}: ${message}\n`);
+    });
+}
 
 if (getDefaultManager() === null) {
   // A bad HEADROOM_* value throws here, naming the variable, and node does not start the app.
@@ -22,4 +42,5 @@ if (getDefaultManager() === null) {
     attachIpcReporter(manager);
   }
   if (process.env.HEADROOM_DASHBOARD === '1') attachConsoleDashboard(manager, process.stderr);
+  if (process.env.HEADROOM_PORT) serveApi(manager, process.env.HEADROOM_PORT);
 }

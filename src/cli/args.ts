@@ -65,3 +65,12 @@ export function durationFlag(flags: ParsedFlags, name: string, fallbackMs: numbe
   }
   return ms;
 }
+
+export function portFlag(flags: ParsedFlags): number | null {
+  const value = flags.values.get('--port');
+  if (value === undefined) return null;
+
+  const port = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(port >= 0 && port <= 65_535)) throw new UsageError(`--port expects a TCP port from 0 to 65535, got "${String(value)}"`);
+  return port;
+}

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { durationFlag, parseFlags, sizeFlag, UsageError } from './args.js';
+import { durationFlag, parseFlags, portFlag, sizeFlag, UsageError } from './args.js';
 import { runLoad, waitForPort, type LoadResult } from './load.js';
 import { runSupervised } from './run.js';
 
@@ -13,10 +13,11 @@ export const DEMO_HELP = `headroom demo [flags]
   --limit SIZE      the service's process limit (default 160MiB)
   --rate N          requests per second (default 250, at most 2000)
   --events FILE     write every sample and event as JSON lines
+  --port N          serve the HTTP API and the dashboard on 127.0.0.1:N
   --dashboard MODE  auto, lines or off
 `;
 
-const VALUE_FLAGS = new Set(['--duration', '--limit', '--rate', '--events', '--dashboard']);
+const VALUE_FLAGS = new Set(['--duration', '--limit', '--rate', '--events', '--dashboard', '--port']);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -66,6 +67,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     watchdogPollMs: 50,
     extraEnv: { PORT: String(port), DEMO_MAX_LIFETIME_MS: String(durationMs + 60_000) },
     stopSignal: stop.signal,
+    port: portFlag(flags),
     onHello: () => {
       load.promise = waitForPort('127.0.0.1', port, 10_000).then((open) =>
         runLoad({

@@ -1,3 +1,4 @@
+import type { LeakClearedEvent, LeakEvent } from '../analysis/leak-events.js';
 import type { LimitsSnapshot, PressureEvent, WarningEvent } from '../manager/events.js';
 import type { ActionEvent } from '../responses/responder.js';
 import type { MemoryManager } from '../manager/manager.js';
@@ -18,7 +19,24 @@ export interface HelloMessage {
 export type IpcMessage =
   | { headroom: 1; kind: 'hello'; payload: HelloMessage }
   | { headroom: 1; kind: 'sample'; payload: Sample }
-  | { headroom: 1; kind: 'event'; payload: PressureEvent | WarningEvent | ActionEvent };
+  | { headroom: 1; kind: 'event'; payload: PressureEvent | WarningEvent | ActionEvent | LeakEvent | LeakClearedEvent }
+  | { headroom: 1; kind: 'server'; payload: { host: string; port: number } };
+
+/** True once `attachIpcReporter` runs: only then is the IPC parent `headroom run`. */
+let reporterAttached = false;
+
+/** Tells the parent where the API server listens, or logs it when there is no parent. */
+export function reportServer(host: string, port: number): void {
+  if (reporterAttached && process.connected && typeof process.send === 'function') {
+    try {
+      process.send({ headroom: 1, kind: 'server', payload: { host, port } } satisfies IpcMessage);
+      return;
+    } catch {
+      // The channel closed: fall through and print it.
+    }
+  }
+  process.stderr.write(`headroom: API and dashboard on http://${host}:${port}/\n`);
+}
 
 export function isIpcMessage(value: unknown): value is IpcMessage {
   return typeof value === 'object' && value !== null && (value as { headroom?: unknown }).headroom === 1;
@@ -40,6 +58,7 @@ export function attachIpcReporter(manager: MemoryManager): void {
   };
 
   process.channel?.unref();
+  reporterAttached = true;
 
   send({
     headroom: 1,
@@ -57,4 +76,6 @@ export function attachIpcReporter(manager: MemoryManager): void {
   manager.on('pressure', (event) => send({ headroom: 1, kind: 'event', payload: event }));
   manager.on('warning', (event) => send({ headroom: 1, kind: 'event', payload: event }));
   manager.on('action', (event) => send({ headroom: 1, kind: 'event', payload: event }));
+  manager.on('leak', (event) => send({ headroom: 1, kind: 'event', payload: event }));
+  manager.on('leak-cleared', (event) => send({ headroom: 1, kind: 'event', payload: event }));
 }

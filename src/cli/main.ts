@@ -3,19 +3,22 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
 import { demoCommand, DEMO_HELP } from './demo-command.js';
 import { runCommand, RUN_HELP } from './run-command.js';
+import { topCommand, TOP_HELP } from './top.js';
 
 const HELP = `headroom: keeps Node.js services from running out of memory
 
 Usage:
   headroom run [flags] -- <command> [args...]   run a program under headroom
   headroom demo [flags]                          a leaky service under a small limit and a bounded load
+  headroom top URL [flags]                       live figures of a service that serves the headroom API
   headroom help [command]                        this text, or a command's
   headroom --version
 
 ${RUN_HELP}
-${DEMO_HELP}`;
+${DEMO_HELP}
+${TOP_HELP}`;
 
-const COMMAND_HELP: Record<string, string> = { run: RUN_HELP, demo: DEMO_HELP };
+const COMMAND_HELP: Record<string, string> = { run: RUN_HELP, demo: DEMO_HELP, top: TOP_HELP };
 
 function version(): string {
   const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -30,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
       return runCommand(rest);
     case 'demo':
       return demoCommand(rest);
+    case 'top':
+      return topCommand(rest);
     case '--version':
     case '-v':
       process.stdout.write(`${version()}\n`);
@@ -41,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(COMMAND_HELP[rest[0] ?? ''] ?? HELP);
       return 0;
     default:
-      throw new UsageError(`unknown command "${command}" (commands: run, demo, help)`);
+      throw new UsageError(`unknown command "${command}" (commands: run, demo, top, help)`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { durationFlag, parseFlags, sizeFlag, UsageError } from './args.js';
+import { durationFlag, parseFlags, portFlag, sizeFlag, UsageError } from './args.js';
 import { runSupervised } from './run.js';
 
 export const RUN_HELP = `headroom run [flags] -- <command> [args...]
@@ -14,12 +14,14 @@ export const RUN_HELP = `headroom run [flags] -- <command> [args...]
                     least 16 MiB, so the whole heap is about 75 % of the limit.
   --interval MS     time between samples, such as 500 or 2s (default 1s)
   --events FILE     write every sample and event as one JSON object per line
+  --port N          serve the HTTP API and the dashboard from inside the
+                    program on 127.0.0.1:N (0 picks a free port)
   --expose-gc       start node with --expose-gc
   --no-kill         with --limit, report the limit but never kill the program
   --dashboard MODE  auto (in place on a terminal, lines otherwise), lines, or off
 `;
 
-const VALUE_FLAGS = new Set(['--limit', '--interval', '--events', '--dashboard']);
+const VALUE_FLAGS = new Set(['--limit', '--interval', '--events', '--dashboard', '--port']);
 const BOOLEAN_FLAGS = new Set(['--expose-gc', '--no-kill']);
 
 /** Parses `headroom run` arguments, runs the program and returns the exit code. */
@@ -44,6 +46,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     dashboard,
     killAtLimit: !flags.values.has('--no-kill'),
     watchdogPollMs: 50,
+    port: portFlag(flags),
   });
   return result.exitCode;
 }

@@ -22,6 +22,8 @@ export interface RunOptions {
   /** How often the watchdog reads the program's RSS. */
   watchdogPollMs: number;
   extraEnv?: Record<string, string>;
+  /** Serve the HTTP API and dashboard from inside the program on 127.0.0.1 at this port. */
+  port?: number | null;
   /** When aborted, the program is sent SIGTERM. */
   stopSignal?: AbortSignal;
   onHello?: (hello: HelloMessage) => void;
@@ -85,7 +87,7 @@ export function runSupervised(options: RunOptions, streams: RunStreams = { stdou
       intervalMs: options.intervalMs,
       exposeGc: options.exposeGc,
       commandArgs: options.args,
-      extra: options.extraEnv,
+      extra: options.port === undefined || options.port === null ? options.extraEnv : { ...options.extraEnv, HEADROOM_PORT: String(options.port) },
     }),
   });
 
@@ -115,9 +117,17 @@ export function runSupervised(options: RunOptions, streams: RunStreams = { stdou
         dashboard?.draw(message.payload, `headroom · pid ${child.pid}`);
         events?.write({ type: 'sample', ...message.payload });
         break;
+      case 'server': {
+        const line = `headroom: API and dashboard on http://${message.payload.host}:${message.payload.port}/\n`;
+        if (dashboard) dashboard.writeAbove(line, streams.stderr);
+        else streams.stderr.write(line);
+        events?.write({ type: 'server', time: Date.now(), ...message.payload });
+        break;
+      }
       case 'event':
         if (message.payload.type === 'pressure') summary.addPressureChange(message.payload.to);
         if (message.payload.type === 'action') summary.addAction(message.payload.reclaimedBytes);
+        if (message.payload.type === 'leak') summary.addLeak(message.payload);
         events?.write(message.payload);
         break;
     }

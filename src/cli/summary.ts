@@ -1,3 +1,4 @@
+import type { LeakEvent, LeakKind } from '../analysis/leak-events.js';
 import { levelRank, type PressureLevel } from '../analysis/levels.js';
 import type { Sample } from '../sampling/sample.js';
 import { formatBytes, formatDurationMs } from '../util/size.js';
@@ -17,7 +18,23 @@ export interface RunSummary {
   pressureChanges: number;
   actions: number;
   reclaimedBytes: number;
+  /** Leak events reported during the run. */
+  leaks: number;
+  /** Kind and rate of the first leak events, at most MAX_LEAKS_LISTED of them. */
+  leakRates: LeakRate[];
 }
+
+/** Kind and rate of one leak event, as the summary keeps them. */
+export interface LeakRate {
+  kind: LeakKind;
+  /** The resource type for `resources`, null for the memory kinds. */
+  resourceType: string | null;
+  /** Bytes per second, or resources per second for `resources`. */
+  ratePerSecond: number;
+}
+
+/** Leak events listed by kind and rate in the summary; further ones are only counted. */
+export const MAX_LEAKS_LISTED = 4;
 
 /** Adds up samples into a run summary. */
 export class SummaryTracker {
@@ -39,6 +56,8 @@ export class SummaryTracker {
       pressureChanges: 0,
       actions: 0,
       reclaimedBytes: 0,
+      leaks: 0,
+      leakRates: [],
     };
   }
 
@@ -66,19 +85,44 @@ export class SummaryTracker {
     this.#summary.reclaimedBytes += reclaimedBytes;
   }
 
+  /** Counts a leak event and keeps its kind and rate while fewer than MAX_LEAKS_LISTED are kept. */
+  addLeak(event: LeakEvent): void {
+    this.#summary.leaks++;
+    if (this.#summary.leakRates.length >= MAX_LEAKS_LISTED) return;
+
+    this.#summary.leakRates.push(
+      event.kind === 'resources'
+        ? { kind: event.kind, resourceType: event.resourceType, ratePerSecond: event.ratePerSecond }
+        : { kind: event.kind, resourceType: null, ratePerSecond: event.rateBytesPerSecond },
+    );
+  }
+
   /** Records a peak RSS seen by the parent's watchdog between samples. */
   addRss(rssBytes: number): void {
     this.#summary.peakRssBytes = Math.max(this.#summary.peakRssBytes, rssBytes);
   }
 
   finish(endedAtMs: number): RunSummary {
-    return { ...this.#summary, runTimeMs: endedAtMs - this.#startedAtMs };
+    return { ...this.#summary, leakRates: [...this.#summary.leakRates], runTimeMs: endedAtMs - this.#startedAtMs };
   }
 }
 
 function share(usedBytes: number, limitBytes: number | null): string {
   if (limitBytes === null) return `${formatBytes(usedBytes)} (no limit)`;
   return `${formatBytes(usedBytes)} of ${formatBytes(limitBytes)} (${((usedBytes / limitBytes) * 100).toFixed(0)} %)`;
+}
+
+/** Renders the leak count with the kind and rate of each listed leak: `1 (heap at 2.0 MiB/s)`. */
+function describeLeaks(summary: RunSummary): string {
+  if (summary.leaks === 0) return '0';
+
+  const rates = summary.leakRates.map((leak) => {
+    if (leak.kind === 'resources') return `${leak.resourceType ?? 'resources'} at ${leak.ratePerSecond.toFixed(1)}/s`;
+    return `${leak.kind} at ${formatBytes(leak.ratePerSecond)}/s`;
+  });
+  const unlisted = summary.leaks - rates.length;
+  if (unlisted > 0) rates.push(`${unlisted} more`);
+  return `${summary.leaks} (${rates.join(', ')})`;
 }
 
 /** Renders the summary printed when the program ends. */
@@ -91,6 +135,7 @@ export function renderSummary(summary: RunSummary, ending: string): string[] {
     `highest level  ${summary.highestLevel} (${summary.pressureChanges} level changes)`,
     `gc             ${summary.gcCount} collections, ${summary.gcPauseMs.toFixed(0)} ms paused`,
     `actions        ${summary.actions}, ${formatBytes(summary.reclaimedBytes)} reclaimed`,
+    `leaks          ${describeLeaks(summary)}`,
     `ended          ${ending}`,
   ];
 }

@@ -41,7 +41,7 @@ export interface ActionTotals {
   durationMs: number;
 }
 
-/** What GET /analytics returns from the built-in history. */
+/** The body of GET /analytics from the built-in history. */
 export interface AnalyticsSummary {
   windowMs: number;
   /** Epoch milliseconds of the first and last sample in the window, or null with none. */
@@ -139,7 +139,7 @@ export function distribution(values: number[]): Distribution | null {
   };
 }
 
-/** The name an action event goes by: its `action` field, else its `name`, else `unknown`. */
+/** Returns an action event's name: its `action` field, else its `name`, else `unknown`. */
 export function actionName(payload: unknown): string {
   const event = payload as { action?: unknown; name?: unknown } | null;
   if (typeof event?.action === 'string') return event.action;

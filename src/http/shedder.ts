@@ -62,7 +62,7 @@ export interface ResolvedShedderOptions {
   clock: Clock;
 }
 
-/** Why requests are being shed, or null when none are. */
+/** The cause of shedding, or null when no request is shed. */
 export type ShedReason = 'memory' | 'event-loop' | null;
 
 /** The cached decision and its counters. */
@@ -81,6 +81,13 @@ export interface ShedderState {
   shedRequests: number;
   retryAfterSeconds: number;
 }
+
+/**
+ * Shares are kept as integer millionths, so the counter in `shouldShed()` adds
+ * integers and sheds exactly the share (0.25 sheds every fourth request),
+ * where adding floating-point shares would drift.
+ */
+const SHARE_SCALE = 1_000_000;
 
 const KNOWN_OPTIONS = ['fullLevel', 'ramp', 'maxShedRatio', 'hysteresisRatio', 'warmUpMs', 'retryAfterSeconds', 'eventLoop', 'clock'] as const;
 const HOUR_MS = 3_600_000;
@@ -159,7 +166,9 @@ export class LoadShedder {
   readonly options: ResolvedShedderOptions;
   readonly #createdAtMs: number;
   #shedRatio = 0;
-  /** Carried share of a request; shedding happens each time it reaches 1. Stays in [0, 1). */
+  /** `#shedRatio` in millionths. */
+  #shareUnits = 0;
+  /** Carried share of a request in millionths; a request is shed each time it reaches SHARE_SCALE. Stays below SHARE_SCALE. */
   #credit = 0;
   #reason: ShedReason = null;
   #warmingUp: boolean;
@@ -209,13 +218,13 @@ export class LoadShedder {
 
   /** Returns true when this request should be rejected, and counts it. O(1), no allocation. */
   shouldShed(): boolean {
-    const share = this.#shedRatio;
-    if (share === 0) return false;
+    const units = this.#shareUnits;
+    if (units === 0) return false;
 
-    this.#credit += share;
-    if (this.#credit < 1) return false;
+    this.#credit += units;
+    if (this.#credit < SHARE_SCALE) return false;
 
-    this.#credit -= 1;
+    this.#credit -= SHARE_SCALE;
     this.#shedRequests++;
     return true;
   }
@@ -244,7 +253,7 @@ export class LoadShedder {
     const usageRatio = Math.max(sample.heapUsageRatio, sample.processUsageRatio ?? 0);
     const utilization = sample.eventLoop.utilization;
 
-    // Start-up allocates and compiles, so its readings say little about load: keep nothing from them.
+    // Start-up allocates and compiles, so its readings tell little about load and nothing is kept from them.
     this.#warmingUp = this.options.clock.now() - this.#createdAtMs < this.options.warmUpMs;
     if (this.#warmingUp) {
       this.#heldUsageRatio = usageRatio;
@@ -270,8 +279,12 @@ export class LoadShedder {
   }
 
   #setShare(share: number, reason: ShedReason, sample: Sample): void {
-    if (share === 0) this.#credit = 0;
-    this.#shedRatio = share;
+    this.#shareUnits = Math.round(share * SHARE_SCALE);
+    this.#shedRatio = this.#shareUnits / SHARE_SCALE;
+    if (this.#shareUnits === 0) {
+      this.#credit = 0;
+      reason = null;
+    }
     this.#reason = reason;
     this.#responseBody = reason === null ? '' : this.#describe(reason, sample);
   }

@@ -1,0 +1,222 @@
+/**
+ * Compares the throughput of a bare app with the same app running headroom's
+ * shedding middleware and routes, for Express, Fastify and plain node:http,
+ * and with @fastify/under-pressure, in one run with alternating rounds. It
+ * also reports the server's CPU time per request, which other load on the
+ * machine disturbs less than throughput does.
+ *
+ * Run with `npm run build && node dist/bench/http-overhead.js`. Options:
+ *   --rounds N       (HEADROOM_BENCH_ROUNDS)       rounds, default 5
+ *   --seconds N      (HEADROOM_BENCH_SECONDS)      load per variant per round, default 5
+ *   --connections N  (HEADROOM_BENCH_CONNECTIONS)  autocannon connections, default 10
+ *   --variants LIST  comma-separated subset of the variants in bench/http-server.ts
+ * Every server is a child process on 127.0.0.1 that exits when this script
+ * ends (its stdin closes) or after a time limit. Results go to stdout as
+ * markdown and progress to stderr.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpus, loadavg, release } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { VARIANTS, type Variant } from './http-server.js';
+
+const SERVER_PATH = fileURLToPath(new URL('./http-server.js', import.meta.url));
+const WARM_UP_SECONDS = 2;
+const TARGET_RATIO = 0.99;
+
+/** The bare app each variant is compared with. */
+const BASELINE: Record<Variant, Variant> = {
+  'express-bare': 'express-bare',
+  'express-headroom': 'express-bare',
+  'fastify-bare': 'fastify-bare',
+  'fastify-headroom': 'fastify-bare',
+  'fastify-under-pressure': 'fastify-bare',
+  'http-bare': 'http-bare',
+  'http-headroom': 'http-bare',
+};
+
+interface Run {
+  variant: Variant;
+  round: number;
+  requestsPerSecond: number;
+  /** Server CPU time (user + system) per completed request. */
+  cpuMicrosPerRequest: number;
+  latencyP99Ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+interface Server {
+  variant: Variant;
+  port: number;
+  child: ChildProcess;
+  /** Asks the child for its CPU time so far, in microseconds. */
+  cpuMicros(): Promise<number>;
+}
+
+function positiveInteger(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`Invalid ${name}: expected a positive integer, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+function progress(message: string): void {
+  process.stderr.write(`[http-overhead] ${message}\n`);
+}
+
+/** Starts one server child and waits for its port, for at most 15 s. It lives at most `maxSeconds`. */
+function startServer(variant: Variant, maxSeconds: number): Promise<Server> {
+  const child = spawn(process.execPath, [SERVER_PATH, variant, '--max-seconds', String(maxSeconds)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const waiting: Array<(line: string) => void> = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
+
+  const nextLine = (timeoutMs: number, what: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${variant} did not print ${what} within ${timeoutMs} ms`)), timeoutMs);
+      waiting.push((line) => {
+        clearTimeout(timer);
+        resolve(line);
+      });
+    });
+
+  const cpuMicros = async (): Promise<number> => {
+    const reply = nextLine(5000, 'its CPU time');
+    child.stdin?.write('cpu\n');
+    return (JSON.parse(await reply) as { cpuMicros: number }).cpuMicros;
+  };
+
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${variant} exited with code ${code} before listening`)));
+    nextLine(15_000, 'its port').then(
+      (line) => resolve({ variant, port: (JSON.parse(line) as { port: number }).port, child, cpuMicros }),
+      (err: Error) => {
+        child.kill('SIGKILL');
+        reject(err);
+      },
+    );
+  });
+}
+
+async function load(server: Server, seconds: number, connections: number, round: number): Promise<Run> {
+  const cpuBefore = await server.cpuMicros();
+  const result = await autocannon({ url: `http://127.0.0.1:${server.port}/`, connections, duration: seconds, timeout: 10 });
+  const cpuAfter = await server.cpuMicros();
+
+  return {
+    variant: server.variant,
+    round,
+    requestsPerSecond: result.requests.average,
+    cpuMicrosPerRequest: result.requests.total > 0 ? (cpuAfter - cpuBefore) / result.requests.total : Number.NaN,
+    latencyP99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+function printMachine(): void {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`- Machine: ${cpus().length} cores (${cpu}), Node ${process.version}, Linux ${release()}, load average ${loadavg().map((value) => value.toFixed(1)).join(' ')} at start.`);
+}
+
+/** Returns, per round, `figure` of `variant` over `figure` of its baseline. */
+function roundRatios(runs: Run[], variant: Variant, rounds: number, figure: (run: Run) => number): number[] {
+  const ratios: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const mine = runs.find((run) => run.variant === variant && run.round === round);
+    const bare = runs.find((run) => run.variant === BASELINE[variant] && run.round === round);
+    if (mine && bare && figure(bare) > 0) ratios.push(figure(mine) / figure(bare));
+  }
+  return ratios;
+}
+
+function percent(value: number): string {
+  return `${(value * 100).toFixed(1)} %`;
+}
+
+function printResults(variants: Variant[], runs: Run[], rounds: number): void {
+  console.log('');
+  console.log('| variant | median req/s | req/s to bare, median (min) | server CPU per request | CPU to bare, median | p99 latency | errors, non-2xx |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+
+  for (const variant of variants) {
+    const own = runs.filter((run) => run.variant === variant);
+    const isBare = BASELINE[variant] === variant;
+    const throughputRatios = roundRatios(runs, variant, rounds, (run) => run.requestsPerSecond);
+    const cpuRatios = roundRatios(runs, variant, rounds, (run) => run.cpuMicrosPerRequest);
+
+    const throughput = isBare || throughputRatios.length === 0 ? '-' : `${percent(median(throughputRatios))} (${percent(Math.min(...throughputRatios))})`;
+    const cpu = isBare || cpuRatios.length === 0 ? '-' : percent(median(cpuRatios));
+    const failures = own.reduce((sum, run) => sum + run.errors, 0);
+    const non2xx = own.reduce((sum, run) => sum + run.non2xx, 0);
+    const cpuPerRequest = median(own.map((run) => run.cpuMicrosPerRequest));
+    console.log(
+      `| ${variant} | ${Math.round(median(own.map((run) => run.requestsPerSecond)))} | ${throughput} | ${cpuPerRequest.toFixed(1)} µs | ${cpu} | ${median(own.map((run) => run.latencyP99Ms)).toFixed(1)} ms | ${failures}, ${non2xx} |`,
+    );
+  }
+
+  console.log('');
+  console.log('Per round, req/s:');
+  console.log('');
+  console.log(`| variant | ${Array.from({ length: rounds }, (_, round) => `round ${round + 1}`).join(' | ')} |`);
+  console.log(`|---|${'---:|'.repeat(rounds)}`);
+  for (const variant of variants) {
+    const cells = Array.from({ length: rounds }, (_, round) => Math.round(runs.find((run) => run.variant === variant && run.round === round)?.requestsPerSecond ?? 0));
+    console.log(`| ${variant} | ${cells.join(' | ')} |`);
+  }
+  console.log('');
+  console.log(`Target: at least ${TARGET_RATIO * 100} % of bare throughput, that is at most ${((1 / TARGET_RATIO - 1) * 100).toFixed(1)} % more server CPU per request.`);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs({
+    options: { rounds: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' }, variants: { type: 'string' } },
+  });
+  const rounds = positiveInteger('--rounds', args.values.rounds ?? process.env.HEADROOM_BENCH_ROUNDS ?? '5');
+  const seconds = positiveInteger('--seconds', args.values.seconds ?? process.env.HEADROOM_BENCH_SECONDS ?? '5');
+  const connections = positiveInteger('--connections', args.values.connections ?? process.env.HEADROOM_BENCH_CONNECTIONS ?? '10');
+  const variants = (args.values.variants?.split(',') ?? [...VARIANTS]) as Variant[];
+  for (const variant of variants) {
+    if (!VARIANTS.includes(variant)) throw new RangeError(`Invalid variant ${JSON.stringify(variant)}: expected some of ${VARIANTS.join(', ')}`);
+    if (!variants.includes(BASELINE[variant])) throw new RangeError(`Variant ${variant} needs its baseline ${BASELINE[variant]} in --variants`);
+  }
+
+  // Every server is killed by its own timer if this script dies without closing its stdin.
+  const maxSeconds = variants.length * (rounds * seconds + WARM_UP_SECONDS) + 120;
+  const servers: Server[] = [];
+  try {
+    for (const variant of variants) servers.push(await startServer(variant, maxSeconds));
+
+    for (const server of servers) {
+      progress(`warming up ${server.variant} for ${WARM_UP_SECONDS} s`);
+      await load(server, WARM_UP_SECONDS, connections, -1);
+    }
+
+    const runs: Run[] = [];
+    for (let round = 0; round < rounds; round++) {
+      // Each round starts one variant later, so no variant always runs first or last.
+      const order = servers.map((_, index) => servers[(index + round) % servers.length] as Server);
+      for (const server of order) {
+        const run = await load(server, seconds, connections, round);
+        progress(`round ${round + 1}/${rounds} ${server.variant}: ${Math.round(run.requestsPerSecond)} req/s`);
+        runs.push(run);
+      }
+    }
+
+    console.log(`- Command: \`node dist/bench/http-overhead.js --rounds ${rounds} --seconds ${seconds} --connections ${connections}\``);
+    printMachine();
+    printResults(variants, runs, rounds);
+  } finally {
+    for (const server of servers) server.child.stdin?.end();
+  }
+}
+
+await main();

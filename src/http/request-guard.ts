@@ -1,0 +1,101 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { errorResponse } from './responses.js';
+import type { ApiRequest, ApiResponse } from './types.js';
+
+/** Returns true for an address in 127.0.0.0/8 or `::1`, in IPv4, IPv6 or IPv4-mapped form. */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  if (address === '::1' || address === '0:0:0:0:0:0:0:1') return true;
+
+  const ipv4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return ipv4.startsWith('127.');
+}
+
+function headerValue(request: ApiRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Returns true when the request came over loopback and names no other
+ * client. A reverse proxy on the same host connects over loopback too, so a
+ * `Forwarded` or `X-Forwarded-For` header makes the request count as remote.
+ */
+export function isLocalRequest(request: ApiRequest): boolean {
+  if (!isLoopbackAddress(request.remoteAddress)) return false;
+  return headerValue(request, 'forwarded') === undefined && headerValue(request, 'x-forwarded-for') === undefined;
+}
+
+/** Checks bearer tokens in constant time for a given token length, because both sides are hashed first. */
+export class TokenCheck {
+  readonly #digest: Buffer;
+
+  constructor(token: string) {
+    this.#digest = createHash('sha256').update(token).digest();
+  }
+
+  matches(authorization: string | undefined): boolean {
+    if (authorization === undefined) return false;
+
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match) return false;
+
+    const candidate = createHash('sha256').update(match[1] as string).digest();
+    return timingSafeEqual(candidate, this.#digest);
+  }
+}
+
+/**
+ * Returns null when the request may call a protected route, or the 401/403
+ * to send. With a token configured, the bearer token is required from every
+ * client. Without one, only local clients are allowed.
+ */
+export function checkAccess(request: ApiRequest, token: TokenCheck | null): ApiResponse | null {
+  if (token) {
+    if (token.matches(headerValue(request, 'authorization'))) return null;
+    return errorResponse(401, 'unauthorized', 'Missing or invalid bearer token: send `Authorization: Bearer <token>`.', {}, { 'www-authenticate': 'Bearer realm="headroom"' });
+  }
+
+  if (isLocalRequest(request)) return null;
+  return errorResponse(
+    403,
+    'forbidden',
+    'This route accepts only loopback clients because no token is configured. Set the `token` option to allow remote clients.',
+  );
+}
+
+/**
+ * Spaces the calls of one route: a call starts only `cooldownMs` after the
+ * previous one started and once it has finished.
+ */
+export class Cooldown {
+  readonly cooldownMs: number;
+  #lastStartMs = Number.NEGATIVE_INFINITY;
+  #running = false;
+
+  constructor(cooldownMs: number) {
+    this.cooldownMs = cooldownMs;
+  }
+
+  /**
+   * Returns the milliseconds left before the next call may start, or 0 when it
+   * may start now. While a call runs its end is unknown, so at least 1 s is returned.
+   */
+  remainingMs(nowMs: number): number {
+    const left = Math.max(0, this.#lastStartMs + this.cooldownMs - nowMs);
+    return this.#running ? Math.max(1000, left) : left;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  begin(nowMs: number): void {
+    this.#lastStartMs = nowMs;
+    this.#running = true;
+  }
+
+  end(): void {
+    this.#running = false;
+  }
+}
