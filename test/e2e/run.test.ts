@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +97,33 @@ describe('headroom run', () => {
     // 75 % of 256 MiB minus 48 MiB of young generation = 144 MiB of old space, so a 192 MiB heap limit.
     assert.equal(result.code, 0);
     assert.equal(Number(result.stdout.trim()), 192 * 2 ** 20);
+  });
+
+  it('serves the API from inside the program with --port', { timeout: 30_000 }, async () => {
+    const child = spawn(process.execPath, [CLI_PATH, 'run', '--port', '0', '--dashboard', 'off', '--', process.execPath, '-e', 'setTimeout(() => {}, 8000)'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          const match = /API and dashboard on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr);
+          if (match) resolve(match[1] as string);
+        });
+        child.on('close', () => reject(new Error(`ended without serving: ${stderr}`)));
+      });
+      const response = await fetch(`${url}health`);
+      const body = (await response.json()) as { status: string; level: string };
+
+      assert.equal(response.status, 200);
+      assert.equal(body.status, 'ok');
+      assert.equal(body.level, 'normal');
+    } finally {
+      clearTimeout(killer);
+      child.kill('SIGTERM');
+    }
   });
 
   it('passes the exit code through', { timeout: 30_000 }, async () => {
