@@ -191,6 +191,8 @@ export class TopSource {
     if (this.#pollTimer !== null || this.#stopped) return;
 
     const run = ++this.#pollRun;
+    // Set before the first read, so the frame that read draws is labelled by how its figures came.
+    if (this.state.connection !== 'stream') this.#setConnection('polling');
     const poll = async (): Promise<void> => {
       const ok = await this.#readMetrics();
       if (run !== this.#pollRun || this.#stopped) return;

@@ -1,3 +1,4 @@
+import { DASHBOARD_ASSET_NAMES, dashboardAsset } from '../dashboard/assets.js';
 import type { EventEmitter } from 'node:events';
 import type { Registry } from 'prom-client';
 import type { MemoryManager } from '../manager/manager.js';
@@ -124,12 +125,41 @@ export class HeadroomApi {
     const path = this.routePath(request.path);
     if (path === null) return null;
 
+    const page = this.#dashboard(request, path);
+    if (page) return page;
+
     try {
       return await this.#dispatch(path, request);
     } catch (err) {
       this.options.logger.error({ err, method: request.method, path: request.path }, 'headroom: a route failed');
       return errorResponse(500, 'internal_error', `The route failed: ${errorMessage(err)}`);
     }
+  }
+
+  /**
+   * Serves the dashboard page and its assets for GET and HEAD. Only browsers
+   * (`Accept: text/html`) get the page at the prefix root, and the bare prefix
+   * redirects them to the prefix with a slash because the page's links are
+   * relative. API clients keep the JSON index there.
+   */
+  #dashboard(request: ApiRequest, path: string): ApiResponse | null {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return null;
+
+    const acceptsHtml = String(request.headers.accept ?? '').includes('text/html');
+    if (path === '/' && this.options.prefix !== '' && !request.path.endsWith('/') && acceptsHtml) {
+      return { status: 308, headers: { location: `${this.options.prefix}/` }, body: '' };
+    }
+
+    const name = path.replace(/^\//, '');
+    if (name === '' && !acceptsHtml) return null;
+    if (name !== '' && !DASHBOARD_ASSET_NAMES.includes(name)) return null;
+
+    const ifNoneMatch = request.headers['if-none-match'];
+    const asset = dashboardAsset(name, typeof ifNoneMatch === 'string' ? ifNoneMatch : undefined);
+    if (!asset) return null;
+
+    // Every asset is UTF-8 text (HTML, JS, CSS), so it travels as a string like the JSON routes.
+    return { status: asset.status, headers: asset.headers, body: request.method === 'HEAD' ? '' : asset.body.toString('utf8') };
   }
 
   /**

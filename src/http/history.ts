@@ -10,7 +10,11 @@ export interface HistoryPoint {
   /** The larger of the heap and process usage ratios. */
   usageRatio: number;
   heapUsedBytes: number;
+  liveBytes: number;
+  heapBudgetBytes: number;
+  externalBytes: number;
   rssBytes: number;
+  limitBytes: number | null;
   gcCount: number;
   gcPauseMs: number;
   /** Pause of the major (mark-compact) collections in the interval. */
@@ -61,6 +65,25 @@ export interface AnalyticsSummary {
   leaks: unknown[];
   /** True when the history did not reach back to the start of the window. */
   truncated: boolean;
+  /** The window's samples, oldest first, thinned evenly to at most `MAX_SUMMARY_POINTS`, for charts. */
+  points: HistoryPoint[];
+  /** The window's latest events, oldest first, at most `MAX_SUMMARY_EVENTS`. */
+  events: HistoryEvent[];
+}
+
+/** Bounds of the series GET /analytics returns, so its body stays small (about 100 KB at most). */
+export const MAX_SUMMARY_POINTS = 600;
+export const MAX_SUMMARY_EVENTS = 100;
+
+/** Keeps at most `max` items, evenly spaced, always with the newest. */
+function thin<T>(items: T[], max: number): T[] {
+  if (items.length <= max) return items;
+
+  const step = items.length / max;
+  const kept: T[] = [];
+  for (let index = 0; index < max; index++) kept.push(items[Math.floor(index * step)] as T);
+  kept[max - 1] = items[items.length - 1] as T;
+  return kept;
 }
 
 /** A fixed-capacity ring: pushing past the capacity drops the oldest item. */
@@ -113,7 +136,11 @@ export function toHistoryPoint(sample: Sample): HistoryPoint {
     level: sample.level,
     usageRatio: Math.max(sample.heapUsageRatio, sample.processUsageRatio ?? 0),
     heapUsedBytes: sample.heapUsedBytes,
+    liveBytes: sample.liveBytes,
+    heapBudgetBytes: sample.heapBudgetBytes,
+    externalBytes: sample.externalBytes,
     rssBytes: sample.rssBytes,
+    limitBytes: sample.limitBytes,
     gcCount: sample.gc.count,
     gcPauseMs: sample.gc.pauseMs,
     majorGcPauseMs: sample.gc.byKind.major.pauseMs,
@@ -212,6 +239,8 @@ export class SampleHistory {
       actions: summarizeActions(events),
       leaks: events.filter((event) => event.name === 'leak' || event.name === 'leak-cleared').map((event) => event.payload),
       truncated: oldest !== undefined && oldest.time > startMs && this.#points.size === this.#points.capacity,
+      points: thin(points, MAX_SUMMARY_POINTS),
+      events: events.slice(-MAX_SUMMARY_EVENTS),
     };
   }
 }

@@ -12,7 +12,8 @@ export interface StreamOptions {
   /**
    * Origins (such as `https://ops.example.com`) allowed to connect from a
    * browser, or `'*'` for any. A handshake with another `Origin` header is
-   * rejected with 403. Clients that send no `Origin` (not browsers) are
+   * rejected with 403, unless it is the server's own origin (the dashboard
+   * page). Clients that send no `Origin` (not browsers) are
    * always allowed. Default `[]`: no browser page may connect.
    */
   allowedOrigins?: readonly string[] | '*';
@@ -125,7 +126,9 @@ export function attachHeadroomStream(server: Server, api: HeadroomApi, options: 
     }
 
     const origin = request.headers.origin;
-    if (origin !== undefined && settings.allowedOrigins !== '*' && !settings.allowedOrigins.has(origin)) {
+    // The dashboard connects from the page the same server served: its own origin is always allowed.
+    const sameOrigin = origin !== undefined && request.headers.host !== undefined && origin === `http://${request.headers.host}`;
+    if (origin !== undefined && !sameOrigin && settings.allowedOrigins !== '*' && !settings.allowedOrigins.has(origin)) {
       stats.rejected++;
       rejectHandshake(socket, 403, 'Forbidden', `Origin ${origin} is not allowed; add it to the stream's allowedOrigins.`);
       return;
