@@ -6,7 +6,7 @@
 import { attachConsoleDashboard } from './cli/dashboard.js';
 import { attachIpcReporter, reportServer } from './cli/ipc.js';
 import { getDefaultManager, setDefaultManager } from './manager/default.js';
-import { optionsFromEnvironment } from './manager/env-options.js';
+import { flagFromEnvironment, optionsFromEnvironment } from './manager/env-options.js';
 import { createMemoryManager, type MemoryManager } from './manager/manager.js';
 
 /**
@@ -41,6 +41,6 @@ if (getDefaultManager() === null) {
     delete process.env.HEADROOM_IPC;
     attachIpcReporter(manager);
   }
-  if (process.env.HEADROOM_DASHBOARD === '1') attachConsoleDashboard(manager, process.stderr);
+  if (flagFromEnvironment(process.env, 'HEADROOM_DASHBOARD')) attachConsoleDashboard(manager, process.stderr);
   if (process.env.HEADROOM_PORT) serveApi(manager, process.env.HEADROOM_PORT);
 }

@@ -61,7 +61,7 @@ export function durationFlag(flags: ParsedFlags, name: string, fallbackMs: numbe
 
   const ms = typeof value === 'string' ? parseDurationMs(value) : null;
   if (ms === null || ms < minMs || ms > maxMs) {
-    throw new UsageError(`${name} expects a duration from ${minMs} ms to ${maxMs} ms, such as 500 or 2s, got "${String(value)}"`);
+    throw new UsageError(`${name} expects a duration from ${minMs} ms to ${maxMs} ms, in ms or with a unit such as 2s, got "${String(value)}"`);
   }
   return ms;
 }

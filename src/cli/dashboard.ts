@@ -24,7 +24,7 @@ export function renderDashboard(sample: Sample, title = 'headroom'): string[] {
   const { gc, eventLoop } = sample;
   return [
     `${title}  ${clock(sample.time)}  level ${LEVEL_LABELS[sample.level]} (${sample.budget} budget)`,
-    `${budgetLine('heap', sample.heapUsedBytes, sample.heapBudgetBytes)}   (V8 limit ${formatBytes(sample.heapLimitBytes)} with young generation)`,
+    `${budgetLine('heap', sample.liveBytes, sample.heapBudgetBytes)} (live set)   heap used ${formatBytes(sample.heapUsedBytes)}, V8 limit ${formatBytes(sample.heapLimitBytes)}`,
     budgetLine('process', sample.rssBytes, sample.limitBytes),
     `memory   heap total ${formatBytes(sample.heapTotalBytes)}, external ${formatBytes(sample.externalBytes)}, array buffers ${formatBytes(sample.arrayBuffersBytes)}`,
     `gc       ${gc.count} in ${(sample.intervalMs / 1000).toFixed(1)} s, ${gc.pauseMs.toFixed(1)} ms paused (${gc.byKind.major.count} major)`,
@@ -37,7 +37,7 @@ export function renderDashboardLine(sample: Sample): string {
   const process = sample.limitBytes === null ? formatBytes(sample.rssBytes) : `${formatBytes(sample.rssBytes)}/${formatBytes(sample.limitBytes)} (${percent(sample.processUsageRatio)})`;
   return (
     `[headroom] ${clock(sample.time)} ${LEVEL_LABELS[sample.level]} ` +
-    `heap ${formatBytes(sample.heapUsedBytes)}/${formatBytes(sample.heapBudgetBytes)} (${percent(sample.heapUsageRatio)}) ` +
+    `live ${formatBytes(sample.liveBytes)}/${formatBytes(sample.heapBudgetBytes)} (${percent(sample.heapUsageRatio)}) heap ${formatBytes(sample.heapUsedBytes)} ` +
     `rss ${process} ext ${formatBytes(sample.externalBytes)} ` +
     `gc ${sample.gc.count}/${sample.gc.pauseMs.toFixed(0)}ms loop p99 ${sample.eventLoop.delayP99Ms.toFixed(0)}ms`
   );

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { durationFlag, parseFlags, portFlag, sizeFlag, UsageError } from './args.js';
 import { runLoad, waitForPort, type LoadResult } from './load.js';
+import { checkWritable } from './run-command.js';
 import { runSupervised } from './run.js';
 
 export const DEMO_HELP = `headroom demo [flags]
@@ -46,6 +47,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--dashboard expects auto, lines or off, got "${String(dashboard)}"`);
   }
   const eventsFile = flags.values.get('--events');
+  if (typeof eventsFile === 'string') checkWritable(eventsFile);
 
   const port = await freePort();
   const stop = new AbortController();

@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import { durationFlag, parseFlags, portFlag, sizeFlag, UsageError } from './args.js';
 import { runSupervised } from './run.js';
 
@@ -18,7 +19,12 @@ export const RUN_HELP = `headroom run [flags] -- <command> [args...]
                     program on 127.0.0.1:N (0 picks a free port)
   --expose-gc       start node with --expose-gc
   --no-kill         with --limit, report the limit but never kill the program
-  --dashboard MODE  auto (in place on a terminal, lines otherwise), lines, or off
+  --dashboard MODE  auto (in place on a terminal, lines otherwise), lines, or
+                    off; the summary is printed in every mode
+
+  SIGTERM and SIGHUP are passed to the program, which is killed with SIGKILL
+  if it has not ended 10 s later. The first Ctrl-C is the program's to
+  handle; a second one kills it.
 `;
 
 const VALUE_FLAGS = new Set(['--limit', '--interval', '--events', '--dashboard', '--port']);
@@ -35,6 +41,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--dashboard expects auto, lines or off, got "${String(dashboard)}"`);
   }
   const eventsFile = flags.values.get('--events');
+  if (typeof eventsFile === 'string') checkWritable(eventsFile);
 
   const result = await runSupervised({
     command,
@@ -49,4 +56,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     port: portFlag(flags),
   });
   return result.exitCode;
+}
+
+/** Fails before the program starts when the events file cannot be written. */
+export function checkWritable(path: string): void {
+  try {
+    closeSync(openSync(path, 'w'));
+  } catch (err) {
+    throw new UsageError(`--events cannot write "${path}": ${(err as Error).message}`);
+  }
 }

@@ -44,6 +44,9 @@ export interface RunStreams {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
+/** Time a program gets to end after SIGTERM or SIGHUP before it is killed. */
+export const KILL_GRACE_MS = 10_000;
+
 /** Writes one JSON object per line; a full disk or a closed file is reported once, not thrown. */
 class EventsFile {
   readonly #stream: WriteStream;
@@ -149,16 +152,22 @@ export function runSupervised(options: RunOptions, streams: RunStreams = { stdou
     );
   }
 
-  const stopProgram = (): void => {
-    child.kill('SIGTERM');
+  // A program that ignores SIGTERM gets SIGKILL after this grace period.
+  let killTimer: NodeJS.Timeout | null = null;
+  const terminate = (signal: NodeJS.Signals): void => {
+    child.kill(signal);
+    killTimer ??= setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
   };
+  const stopProgram = (): void => terminate('SIGTERM');
   options.stopSignal?.addEventListener('abort', stopProgram, { once: true });
 
   // Ctrl-C reaches the whole process group, so the program gets SIGINT itself; SIGTERM and SIGHUP are passed on.
-  const forward = (signal: NodeJS.Signals): void => {
-    child.kill(signal);
+  const forward = (signal: NodeJS.Signals): void => terminate(signal);
+  // The first Ctrl-C is the program's to handle; a second one kills it.
+  let interrupts = 0;
+  const ignoreInterrupt = (): void => {
+    if (++interrupts >= 2) child.kill('SIGKILL');
   };
-  const ignoreInterrupt = (): void => {};
   process.on('SIGTERM', forward);
   process.on('SIGHUP', forward);
   process.on('SIGINT', ignoreInterrupt);
@@ -170,6 +179,7 @@ export function runSupervised(options: RunOptions, streams: RunStreams = { stdou
       settled = true;
 
       watchdog?.stop();
+      if (killTimer) clearTimeout(killTimer);
       options.stopSignal?.removeEventListener('abort', stopProgram);
       process.off('SIGTERM', forward);
       process.off('SIGHUP', forward);
@@ -183,7 +193,7 @@ export function runSupervised(options: RunOptions, streams: RunStreams = { stdou
       events?.write({ type: 'exit', time: Date.now(), code: facts.code, signal: facts.signal, reason, description, summary: result });
       await events?.close();
 
-      if (options.dashboard !== 'off') streams.stderr.write(`${renderSummary(result, description).join('\n')}\n`);
+      streams.stderr.write(`${renderSummary(result, description).join('\n')}\n`);
       resolve({ code: facts.code, signal: facts.signal, reason, description, summary: result, exitCode: processExitCode(facts) });
     };
 

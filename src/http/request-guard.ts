@@ -26,6 +26,23 @@ export function isLocalRequest(request: ApiRequest): boolean {
   return headerValue(request, 'forwarded') === undefined && headerValue(request, 'x-forwarded-for') === undefined;
 }
 
+/** `localhost`, `127.x.x.x` or `[::1]`, with or without a port. */
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i;
+
+/**
+ * Returns true when a browser page of another site could be behind a loopback
+ * request: a `Host` that is not a loopback name (DNS rebinding) or an `Origin`
+ * other than the server's own (a cross-site form or fetch, which a browser
+ * sends without asking first when its body is plain text).
+ */
+export function isCrossSiteRequest(request: ApiRequest): boolean {
+  const host = headerValue(request, 'host');
+  if (host !== undefined && !LOOPBACK_HOST.test(host)) return true;
+
+  const origin = headerValue(request, 'origin');
+  return origin !== undefined && origin !== `http://${host ?? ''}`;
+}
+
 /** Checks bearer tokens in constant time for a given token length, because both sides are hashed first. */
 export class TokenCheck {
   readonly #digest: Buffer;
@@ -56,6 +73,9 @@ export function checkAccess(request: ApiRequest, token: TokenCheck | null): ApiR
     return errorResponse(401, 'unauthorized', 'Missing or invalid bearer token: send `Authorization: Bearer <token>`.', {}, { 'www-authenticate': 'Bearer realm="headroom"' });
   }
 
+  if (isLocalRequest(request) && isCrossSiteRequest(request)) {
+    return errorResponse(403, 'forbidden', 'Cross-site request rejected: without a token, POST routes accept only same-origin requests addressed to a loopback host.');
+  }
   if (isLocalRequest(request)) return null;
   return errorResponse(
     403,

@@ -45,3 +45,11 @@ function checked(variable: string, options: MemoryManagerOptions): MemoryManager
   }
   return options;
 }
+
+/** Reads a yes/no variable: "1" or "true" is on, "0", "false" or unset is off; anything else is an error naming it. */
+export function flagFromEnvironment(env: NodeJS.ProcessEnv, variable: string): boolean {
+  const value = env[variable];
+  if (value === undefined || value === '' || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true') return true;
+  throw new RangeError(`Invalid environment variable ${variable}: expected 1, true, 0 or false, got ${JSON.stringify(value)}`);
+}

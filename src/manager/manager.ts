@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { effectiveLimit, type EffectiveLimit, type LimitReadings } from '../analysis/limits.js';
-import { isAtLeast, type PressureLevel } from '../analysis/levels.js';
+import { isAtLeast, levelRank, PRESSURE_LEVELS, type PressureLevel } from '../analysis/levels.js';
 import { PressureTracker } from '../analysis/pressure.js';
 import { Responder, type ActionEvent, type ResponderStatus, type SingleAction } from '../responses/responder.js';
 import type { RelieveAction } from '../responses/relieve.js';
@@ -43,6 +43,7 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
   readonly #leaks: LeakDetector | null;
   readonly #listenerWarnings: ListenerWarningTracker;
   #workerHeaps: WorkerHeapBoard | null = null;
+  #lastGcSampleMs = Number.NEGATIVE_INFINITY;
   #timer: NodeJS.Timeout | null = null;
   /** The interval asked for; under high or critical pressure the timer runs at `pressureIntervalMs` instead. */
   #baseIntervalMs: number;
@@ -76,7 +77,10 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
       },
     );
     this.#leaks = this.#options.leakDetection === false ? null : new LeakDetector(this.#options.leakDetection);
-    this.#probe.onMajorGc?.((heapUsedBytes) => this.#liveSet.recordAfterMajorGc(heapUsedBytes, this.#options.clock.now()));
+    this.#probe.onMajorGc?.((heapUsedBytes) => {
+      this.#liveSet.recordAfterMajorGc(heapUsedBytes, this.#options.clock.now());
+      this.#sampleIfLevelRises(heapUsedBytes);
+    });
     this.#responder = new Responder(this.#options.responses, {
       clock: this.#options.clock,
       logger: this.#options.logger,
@@ -217,6 +221,32 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
     sample.workers = this.#workerHeaps.totals();
   }
 
+  /**
+   * Takes a sample at once when a major GC leaves more live heap than the next
+   * level's threshold, instead of waiting for the timer: a fast leak can cross
+   * the last tenth of the budget between two timed samples. At most one such
+   * sample per `MIN_GC_SAMPLE_GAP_MS`.
+   */
+  #sampleIfLevelRises(liveBytes: number): void {
+    const latest = this.#latest;
+    if (!this.#timer || !latest || latest.heapBudgetBytes <= 0) return;
+
+    const now = this.#options.clock.now();
+    if (now - this.#lastGcSampleMs < MIN_GC_SAMPLE_GAP_MS) return;
+
+    const next = PRESSURE_LEVELS[levelRank(this.#pressure.level) + 1];
+    if (next === undefined || next === 'normal') return;
+    if (liveBytes / latest.heapBudgetBytes < this.#options.thresholds[next]) return;
+
+    this.#lastGcSampleMs = now;
+    try {
+      this.sampleNow();
+    } catch (err) {
+      this.#stats.sampleErrors++;
+      this.#options.logger.error({ err, sampleErrors: this.#stats.sampleErrors }, 'headroom: failed to take a sample after a GC');
+    }
+  }
+
   /** Leaks being reported now: one per kind (and per resource type), each until its `leak-cleared`. */
   activeLeaks(): LeakEvent[] {
     return this.#leaks?.activeLeaks() ?? [];
@@ -276,7 +306,7 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
 
   /** Forces a full GC unless its cooldown forbids it; a manual request is treated as critical, so a busy loop does not block it. */
   forceGc(trigger = 'manual'): SingleAction {
-    return this.#responder.forceGc('critical', trigger);
+    return this.#responder.forceGc(this.level, trigger, 'critical');
   }
 
   /** Writes a heap snapshot when `responses.heapSnapshot` is configured and there is room under the limit. */
@@ -386,6 +416,9 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
     }
   }
 }
+
+/** The minimum time between two samples taken because a GC left the heap above the next threshold. */
+const MIN_GC_SAMPLE_GAP_MS = 50;
 
 function maxLevel(a: PressureLevel, b: PressureLevel): PressureLevel {
   return isAtLeast(a, b) ? a : b;

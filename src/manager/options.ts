@@ -23,7 +23,7 @@ export interface MemoryManagerOptions {
   limitRefreshMs?: number | string;
   /** `arrayBuffers` is read every this many samples, because reading it also reads RSS from /proc. Default 5. */
   arrayBuffersEverySamples?: number;
-  /** How often the event-loop delay timer fires. Each wake-up costs CPU, so the default is 100 ms. */
+  /** How often the event-loop delay timer fires. Each wake-up costs CPU, so the default is 200 ms. */
   eventLoopResolutionMs?: number;
   /** A pino-compatible logger. Default: warnings and errors as JSON lines on stderr. */
   logger?: Logger;
@@ -101,7 +101,7 @@ export function resolveOptions(options: MemoryManagerOptions = {}): ResolvedOpti
     warmUpMs: durationOption('warmUpMs', options.warmUpMs, 5000, 0, HOUR_MS),
     limitRefreshMs: durationOption('limitRefreshMs', options.limitRefreshMs, 30_000, 1000, 24 * HOUR_MS),
     arrayBuffersEverySamples: numberOption('arrayBuffersEverySamples', options.arrayBuffersEverySamples, 5, 1, 3600, true),
-    eventLoopResolutionMs: numberOption('eventLoopResolutionMs', options.eventLoopResolutionMs, 100, 1, 1000, true),
+    eventLoopResolutionMs: numberOption('eventLoopResolutionMs', options.eventLoopResolutionMs, 200, 1, 1000, true),
     logger: resolveLogger(options.logger),
     loggerInjected: options.logger !== undefined,
     clock: resolveClock(options.clock),

@@ -217,7 +217,7 @@ export class ForcedGcController {
     const skip = this.#check(level, loopUtilization, heapBeforeBytes);
     if (skip) {
       this.#skipped[skip.reason]++;
-      this.#options.logger.debug({ level, reason: skip.reason, retryInMs: skip.retryInMs }, `headroom: forced GC skipped: ${skip.message}`);
+      this.#options.logger.debug({ pressureLevel: level, reason: skip.reason, retryInMs: skip.retryInMs }, `headroom: forced GC skipped: ${skip.message}`);
       return skip;
     }
 
@@ -262,7 +262,7 @@ export class ForcedGcController {
     } catch (err) {
       this.#lastEndMs = clock.now();
       this.#skipped.failed++;
-      logger.error({ err, level, failures: this.#skipped.failed }, 'headroom: forced GC failed');
+      logger.error({ err, pressureLevel: level, failures: this.#skipped.failed }, 'headroom: forced GC failed');
       return { ran: false, reason: 'failed', message: `gc() threw: ${errorMessage(err)}`, retryInMs: null };
     }
 

@@ -233,7 +233,7 @@ export class ReleaserRegistry {
     if (outcome.kind === 'timed-out') {
       entry.stats.timeouts++;
       this.#logger.warn(
-        { err: outcome.error, releaser: entry.name, level, trigger, timeoutMs: this.#timeoutMs, timeouts: entry.stats.timeouts },
+        { err: outcome.error, releaser: entry.name, pressureLevel: level, trigger, timeoutMs: this.#timeoutMs, timeouts: entry.stats.timeouts },
         `headroom: releaser "${entry.name}" timed out after ${this.#timeoutMs} ms and was abandoned`,
       );
       return { ...result, ok: false, error: outcome.error.message, timedOut: true };
@@ -243,7 +243,7 @@ export class ReleaserRegistry {
     if (outcome.kind === 'threw' || error !== null) {
       entry.stats.errors++;
       this.#logger.error(
-        { err: error, releaser: entry.name, level, trigger, durationMs, errors: entry.stats.errors },
+        { err: error, releaser: entry.name, pressureLevel: level, trigger, durationMs, errors: entry.stats.errors },
         `headroom: releaser "${entry.name}" failed`,
       );
       return { ...result, ok: false, error: errorMessage(error) };

@@ -151,7 +151,7 @@ export class Reliever {
     };
 
     this.#logger.info(
-      { action: action.action, trigger, level, durationMs: action.durationMs, reclaimedBytes: action.reclaimedBytes, errors: action.errors.length },
+      { action: action.action, trigger, pressureLevel: level, durationMs: action.durationMs, reclaimedBytes: action.reclaimedBytes, errors: action.errors.length },
       `headroom: relieve at ${level} (${trigger}) reclaimed ${formatBytes(action.reclaimedBytes)} in ${Math.round(action.durationMs)} ms`,
     );
     return action;

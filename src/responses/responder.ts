@@ -122,11 +122,15 @@ export class Responder {
     return action;
   }
 
-  /** Forces a full GC now unless its cooldown or a busy loop forbids it. */
-  forceGc(level: PressureLevel, trigger: string): SingleAction {
+  /**
+   * Forces a full GC now unless its cooldown or a busy loop forbids it. `guardLevel`
+   * is the level its guards judge (critical lets a manual call pass a busy loop);
+   * the action reports `level`, the level the process is at.
+   */
+  forceGc(level: PressureLevel, trigger: string, guardLevel: PressureLevel = level): SingleAction {
     const time = this.#context.clock.epochNow();
     const loopUtilization = this.#context.latest()?.eventLoop.utilization;
-    const result = this.#forcedGc.run(loopUtilization === undefined ? { level } : { level, loopUtilization });
+    const result = this.#forcedGc.run(loopUtilization === undefined ? { level: guardLevel } : { level: guardLevel, loopUtilization });
 
     const action: SingleAction = result.ran
       ? { ...base('forced-gc', time, trigger, level), durationMs: result.pauseMs, reclaimedBytes: result.reclaimedBytes, done: true }
@@ -173,7 +177,7 @@ export class Responder {
           this.writeSnapshot('critical', 'pressure', growth);
         }
       })
-      .catch((err: unknown) => this.#context.logger.error({ err, level: sample.level }, 'headroom: automatic relieve failed'))
+      .catch((err: unknown) => this.#context.logger.error({ err, pressureLevel: sample.level }, 'headroom: automatic relieve failed'))
       .finally(() => {
         this.#automaticRunning = false;
       });

@@ -11,8 +11,8 @@ const MAX_READINGS = 4096;
  * A JS timer is used instead of `monitorEventLoopDelay()` because the cost is
  * in the wake-ups, not the callback. At a 10 ms resolution the native
  * histogram alone took about 0.6 % of a core here, and reading its
- * percentiles cost about 60 µs. At the default 100 ms this timer wakes the
- * process 10 times a second and a read sorts a few values. A stall shorter
+ * percentiles cost about 60 µs. At the default 200 ms this timer wakes the
+ * process 5 times a second and a read sorts a few values. A stall shorter
  * than the resolution shows only when it overlaps a tick.
  */
 export class EventLoopMonitor {

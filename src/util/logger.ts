@@ -19,7 +19,10 @@ const debug = debuglog('headroom');
  */
 export function createDefaultLogger(stream: NodeJS.WritableStream = process.stderr): Logger {
   const write = (level: number, object: Record<string, unknown>, message?: string): void => {
-    const record: Record<string, unknown> = { level, time: Date.now(), name: 'headroom', ...object };
+    // A `level` field in the object (a pressure level) must not replace the log severity.
+    const { level: pressureLevel, ...fields } = object;
+    const record: Record<string, unknown> = { level, time: Date.now(), name: 'headroom', ...fields };
+    if (pressureLevel !== undefined) record.pressureLevel = pressureLevel;
     if (message !== undefined) record.msg = message;
 
     const error = object.err;

@@ -462,7 +462,7 @@ export class WorkloadGovernor extends EventEmitter<WorkloadGovernorEvents> {
     if (entry.cancelRequest || !entry.controller) return;
 
     entry.cancelRequest = { by, reason };
-    this.#options.logger.info({ jobId: entry.record.id, kind: entry.record.kind, priority: entry.record.priority, by, level: this.#level }, `headroom: cancelling job: ${reason}`);
+    this.#options.logger.info({ jobId: entry.record.id, kind: entry.record.kind, priority: entry.record.priority, by, pressureLevel: this.#level }, `headroom: cancelling job: ${reason}`);
     entry.controller.abort(new JobCancelledError(entry.record.id, by, reason));
   }
 

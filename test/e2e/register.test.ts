@@ -38,7 +38,7 @@ describe('headroom/register', () => {
     });
 
     assert.equal(result.code, 0);
-    assert.match(result.stderr, /\[headroom\] \d\d:\d\d:\d\d NORMAL heap [\d.]+ MiB\//);
+    assert.match(result.stderr, /\[headroom\] \d\d:\d\d:\d\d NORMAL live [\d.]+ MiB\/[\d.]+ [MG]iB \(\d+ %\) heap [\d.]+ MiB/);
     assert.doesNotMatch(result.stderr, /\x1b\[/);
   });
 

@@ -40,7 +40,7 @@ describe('resolveOptions defaults', () => {
     assert.equal(resolved.warmUpMs, 5000);
     assert.equal(resolved.limitRefreshMs, 30_000);
     assert.equal(resolved.arrayBuffersEverySamples, 5);
-    assert.equal(resolved.eventLoopResolutionMs, 100);
+    assert.equal(resolved.eventLoopResolutionMs, 200);
     assert.equal(resolved.logger, silentLogger);
     assert.equal(resolved.clock, systemClock);
     assert.equal(resolved.probe, null);
