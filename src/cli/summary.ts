@@ -127,6 +127,15 @@ function describeLeaks(summary: RunSummary): string {
 
 /** Renders the summary printed when the program ends. */
 export function renderSummary(summary: RunSummary, ending: string): string[] {
+  if (summary.samples === 0) {
+    return [
+      '── headroom summary ──',
+      `run time       ${formatDurationMs(summary.runTimeMs)} (no samples: the program ended before the first one)`,
+      `leaks          ${describeLeaks(summary)}`,
+      `ended          ${ending}`,
+    ];
+  }
+
   return [
     '── headroom summary ──',
     `run time       ${formatDurationMs(summary.runTimeMs)} (${summary.samples} samples)`,
