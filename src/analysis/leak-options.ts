@@ -15,15 +15,15 @@ export interface LeakDetectorOptions {
    * it. From `minSpanMs` to `windowMs`. Default 30 s.
    */
   shortWindowMs?: number | string;
-  /** Minimum time the history must span before a leak can be reported. Default 20 s. */
+  /** Minimum time the history must span before a leak can be reported. Default 10 s. */
   minSpanMs?: number | string;
   /** Minimum number of points in the window before a leak can be reported, from `subWindows` to `maxPointsPerSeries`. Default 8. */
   minSamples?: number;
-  /** Readings in this time after the first update are ignored, so start-up filling is not a leak. Default 20 s. */
+  /** Readings in this time after the first update are ignored, so start-up filling is not a leak. Default 5 s. */
   warmUpMs?: number | string;
   /**
    * How long every update must pass the growth rules before a leak is reported:
-   * milliseconds or a string such as "5s". Default 5 s.
+   * milliseconds or a string such as "5s". Default 3 s.
    */
   confirmMs?: number | string;
   /**
@@ -86,19 +86,34 @@ export interface ResolvedLeakDetectorOptions {
 
 /**
  * Defaults, sized for one sample per second (the manager's default interval)
- * and checked against the scripted leaks and noise in test/analysis.
+ * and checked against the scripted leaks and noise in test/analysis and the
+ * real programs in test/e2e/leaks.test.ts and bench/leak-detection.ts.
+ *
+ * `warmUpMs` + `minSpanMs` + `confirmMs` (18 s), counted from the first
+ * update, is about the earliest a leak that starts with the process can be
+ * reported. A 5 MiB/s leak under a 128 MiB old space died 20 to 25 s after
+ * start in the benchmark, so the sum has to stay below 20 s. The price:
+ * start-up growth that lasts past about 8 s can be reported as a leak, and
+ * cleared once it stops.
  */
 export const DEFAULT_LEAK_DETECTOR_OPTIONS: Readonly<ResolvedLeakDetectorOptions> = Object.freeze({
   // Three post-GC steps fit in 60 s even when major GCs come 20 s apart.
   windowMs: 60_000,
   // 20 s after a leak begins, two thirds of this span is growth, so the flat past no longer hides it.
   shortWindowMs: 30_000,
-  minSpanMs: 20_000,
+  // 10 s contains two post-GC steps when major GCs come every 5 s. A recorded 5 MiB/s leak
+  // under a 128 MiB old space died 19.8 s after start: 12 s reported it too late, 10 s at 18 s.
+  // The cost: in 216 scripted runs of a start-up fill seen through a sawtooth with major GCs
+  // 2 to 10 s apart, a 10 s fill was reported 24 times and an 8 s fill 6 times (18 and 0 with 12 s).
+  minSpanMs: 10_000,
   minSamples: 8,
-  // Start-up fills caches and compiles code for some seconds; growth in that time is expected.
-  warmUpMs: 20_000,
+  // Start-up fills caches and compiles code, so the first 5 s are ignored. A recorded
+  // 0.5 MB/s leak, whose first major GCs came 8 and 21 s after start, was reported
+  // 25 s after start with 5 s and 44 s after start with 6 s.
+  warmUpMs: 5000,
   // Noise can pass the other rules for a few updates in a row; a leak keeps passing them.
-  confirmMs: 5000,
+  // The same 0.5 MB/s leak passed them for only 4 s in a row between two post-GC steps.
+  confirmMs: 3000,
   heapRequiresMajorGc: true,
   subWindows: 4,
   minRisingSubWindowRatio: 0.6,

@@ -37,7 +37,7 @@ describe('resolveLeakDetectorOptions', () => {
   const invalid: Array<{ options: Record<string, unknown>; name: string; error: string; message: RegExp }> = [
     { options: { windowMs: 500 }, name: 'windowMs', error: 'RangeError', message: /`windowMs`.*from 1000 ms.*got 500 \(number\)/ },
     { options: { windowMs: true }, name: 'windowMs', error: 'TypeError', message: /`windowMs`.*got true \(boolean\)/ },
-    { options: { shortWindowMs: 10_000 }, name: 'shortWindowMs', error: 'RangeError', message: /`shortWindowMs`.*from 20000 ms/ },
+    { options: { shortWindowMs: 5000 }, name: 'shortWindowMs', error: 'RangeError', message: /`shortWindowMs`.*from 10000 ms/ },
     { options: { minSpanMs: 90_000 }, name: 'minSpanMs', error: 'RangeError', message: /`minSpanMs`.*to 60000 ms/ },
     { options: { confirmMs: -1 }, name: 'confirmMs', error: 'RangeError', message: /`confirmMs`/ },
     { options: { minSamples: 2 }, name: 'minSamples', error: 'RangeError', message: /`minSamples`.*from 4 to 64/ },
