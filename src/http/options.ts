@@ -1,40 +1,19 @@
 import { isPressureLevel, type PressureLevel } from '../analysis/levels.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { describeValue, invalidOption } from '../util/validate.js';
+import { invalidOption } from '../util/validate.js';
+export { booleanOption, errorMessage, objectOption, rejectUnknownOptions } from '../util/options.js';
 
 /** Levels at which something can be triggered: every level but `normal`. */
 export type TriggerLevel = Exclude<PressureLevel, 'normal'>;
 
 export const TRIGGER_LEVELS: readonly TriggerLevel[] = ['moderate', 'high', 'critical'];
 
-/** Throws a TypeError naming the first key of `options` that is not in `known`. */
-export function rejectUnknownOptions(name: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw invalidOption(`${name}.${key}`, `one of the known options (${known.join(', ')})`, (options as Record<string, unknown>)[key], 'type');
-    }
-  }
-}
-
-/** Reads an options object that may be omitted; anything but an object or undefined is a TypeError. */
-export function objectOption<T extends object>(name: string, value: T | undefined): Partial<T> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidOption(name, 'an object', value, 'type');
-  return value;
-}
-
 export function triggerLevelOption(name: string, value: unknown, fallback: TriggerLevel): TriggerLevel {
   if (value === undefined) return fallback;
   if (!isPressureLevel(value) || value === 'normal') {
     throw invalidOption(name, `one of ${TRIGGER_LEVELS.join(', ')}`, value, typeof value === 'string' ? 'range' : 'type');
   }
-  return value;
-}
-
-export function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw invalidOption(name, 'true or false', value, 'type');
   return value;
 }
 
@@ -85,7 +64,3 @@ export function loggerOption(name: string, value: unknown, fallback: () => Logge
   return value as Logger;
 }
 
-/** Returns an error's message, or a description of a thrown value that is not an Error. */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : `a non-Error value was thrown: ${describeValue(error)}`;
-}

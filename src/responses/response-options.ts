@@ -2,27 +2,12 @@ import { PRESSURE_LEVELS, type PressureLevel } from '../analysis/levels.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { createDefaultLogger, type Logger } from '../util/logger.js';
 import { invalidOption } from '../util/validate.js';
+export { booleanOption, errorMessage, objectOption, rejectUnknownOptions } from '../util/options.js';
 
 /** The levels at which a response can act: every level except normal. */
 export type ResponseLevel = Exclude<PressureLevel, 'normal'>;
 
 export const RESPONSE_LEVELS: readonly ResponseLevel[] = ['moderate', 'high', 'critical'];
-
-/** Rejects keys that no option of this factory uses, because a misspelt option would otherwise be ignored. */
-export function rejectUnknownOptions(name: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw invalidOption(`${name}.${key}`, `one of the known options (${known.join(', ')})`, (options as Record<string, unknown>)[key], 'type');
-    }
-  }
-}
-
-/** Reads an options object, where `undefined` reads as an empty one. */
-export function objectOption<T extends object>(name: string, value: T | undefined): Partial<T> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidOption(name, 'an object', value, 'type');
-  return value;
-}
 
 /** Reads a level at which a response starts to act: moderate, high or critical. */
 export function responseLevelOption(name: string, value: unknown, fallback: ResponseLevel): ResponseLevel {
@@ -44,12 +29,6 @@ export function nameOption(name: string, value: unknown, maxLength = 200): strin
   const rule = `a non-empty string of at most ${maxLength} characters`;
   if (typeof value !== 'string') throw invalidOption(name, rule, value, 'type');
   if (value.length === 0 || value.length > maxLength) throw invalidOption(name, rule, value);
-  return value;
-}
-
-export function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw invalidOption(name, 'true or false', value, 'type');
   return value;
 }
 
@@ -81,8 +60,3 @@ export function clockOption(value: unknown): Clock {
   return value as Clock;
 }
 
-/** Returns the message of a thrown value, which need not be an Error. */
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
