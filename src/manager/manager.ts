@@ -62,6 +62,8 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
     this.#options = resolveOptions(options);
     this.#baseIntervalMs = this.#options.intervalMs;
     this.#intervalMs = this.#options.intervalMs;
+
+    // Sampling and pressure.
     this.#probe = this.#options.probe ?? new NodeProbe({ eventLoopResolutionMs: this.#options.eventLoopResolutionMs });
     this.#sampler = new Sampler(this.#probe, this.#options.clock, this.#options.arrayBuffersEverySamples);
     this.#pressure = new PressureTracker({
@@ -69,6 +71,14 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
       hysteresisRatio: this.#options.hysteresisRatio,
       warmUpMs: this.#options.warmUpMs,
     });
+    this.#limitReadings = {
+      cgroupV2Bytes: null,
+      cgroupV1Bytes: null,
+      constrainedMemoryBytes: null,
+      configuredBytes: this.#options.configuredLimitBytes,
+    };
+
+    // Analysis beyond the level: listener warnings, leaks and the live set.
     this.#listenerWarnings = new ListenerWarningTracker(
       () => this.#options.clock.epochNow(),
       (warning) => {
@@ -81,18 +91,14 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
       this.#liveSet.recordAfterMajorGc(heapUsedBytes, this.#options.clock.now());
       this.#sampleIfLevelRises(heapUsedBytes);
     });
+
+    // Responses to pressure.
     this.#responder = new Responder(this.#options.responses, {
       clock: this.#options.clock,
       logger: this.#options.logger,
       latest: () => this.#latest,
       emit: (action: ActionEvent) => this.#emitSafely('action', action),
     });
-    this.#limitReadings = {
-      cgroupV2Bytes: null,
-      cgroupV1Bytes: null,
-      constrainedMemoryBytes: null,
-      configuredBytes: this.#options.configuredLimitBytes,
-    };
   }
 
   get running(): boolean {
@@ -196,7 +202,7 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
     return sample;
   }
 
-  /** Every `MaxListenersExceededWarning` since start, by emitter class and event name. */
+  /** Returns every `MaxListenersExceededWarning` since start, by emitter class and event name. */
   listenerWarnings(): ListenerWarning[] {
     return this.#listenerWarnings.list();
   }

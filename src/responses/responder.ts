@@ -123,9 +123,9 @@ export class Responder {
   }
 
   /**
-   * Forces a full GC now unless its cooldown or a busy loop forbids it. `guardLevel`
-   * is the level its guards judge (critical lets a manual call pass a busy loop);
-   * the action reports `level`, the level the process is at.
+   * Forces a full GC now unless its cooldown or a busy loop forbids it. Its
+   * guards judge `guardLevel`, so critical lets a manual call pass a busy loop.
+   * The action reports `level`, the level the process is at.
    */
   forceGc(level: PressureLevel, trigger: string, guardLevel: PressureLevel = level): SingleAction {
     const time = this.#context.clock.epochNow();

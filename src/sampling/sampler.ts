@@ -1,23 +1,26 @@
 import type { Clock } from '../util/clock.js';
 import type { Probe } from './probe.js';
-import type { EventLoopReading, GcReading, HeapSpaceReading } from './sample.js';
+import type { Sample } from './sample.js';
 
-/** The readings of one sample, before limits and pressure are applied. */
-export interface Reading {
-  time: number;
+/** The readings of one sample, before limits, the live set and pressure are applied. */
+export type Reading = Pick<
+  Sample,
+  | 'time'
+  | 'intervalMs'
+  | 'heapUsedBytes'
+  | 'heapTotalBytes'
+  | 'heapLimitBytes'
+  | 'heapBudgetBytes'
+  | 'externalBytes'
+  | 'arrayBuffersBytes'
+  | 'rssBytes'
+  | 'spaces'
+  | 'gc'
+  | 'eventLoop'
+> & {
+  /** Monotonic milliseconds of the reading, from the injected clock. */
   monotonicMs: number;
-  intervalMs: number;
-  heapUsedBytes: number;
-  heapTotalBytes: number;
-  heapLimitBytes: number;
-  heapBudgetBytes: number;
-  externalBytes: number;
-  arrayBuffersBytes: number;
-  rssBytes: number;
-  spaces: HeapSpaceReading[];
-  gc: GcReading;
-  eventLoop: EventLoopReading;
-}
+};
 
 /** Takes readings through a probe; `arrayBuffers` is re-read every `arrayBuffersEverySamples` readings. */
 export class Sampler {
