@@ -355,7 +355,9 @@ function printVerdicts(results: RunResult[]): void {
     const atMs = (heap.time as number) - result.startedAtMs;
     return atMs > TARGET_DETECTION_MS || (result.died && atMs >= result.endedAtMs);
   });
-  const heapVerdict = heapLeaks.length === 0 ? 'Not measured.' : late.length === 0 ? 'Met.' : `Missed in ${late.map((result) => `${result.benchCase.name} run ${result.run}`).join(', ')}.`;
+  let heapVerdict = 'Met.';
+  if (heapLeaks.length === 0) heapVerdict = 'Not measured.';
+  else if (late.length > 0) heapVerdict = `Missed in ${late.map((result) => `${result.benchCase.name} run ${result.run}`).join(', ')}.`;
   console.log(`- Heap leak of ${TARGET_MIN_RATE_BYTES_PER_SECOND / MIB} MiB/s or faster in a 128 MiB old space reported within ${TARGET_DETECTION_MS / 1000} s of start, and before it died: ${heapLeaks.length - late.length} of ${heapLeaks.length} runs. ${heapVerdict}`);
 
   const leaking = results.filter((result) => result.benchCase.leaking);
@@ -366,7 +368,8 @@ function printVerdicts(results: RunResult[]): void {
     const errors = leaking.map((result) => ({ result, error: forecastError(result, truth(result)) }));
     const measured = errors.filter(({ error }) => error !== null);
     const within = measured.filter(({ error }) => Math.abs(error as number) < TARGET_FORECAST_ERROR);
-    const verdict = measured.length === 0 ? 'Not measured.' : within.length === measured.length ? 'Met.' : 'Missed.';
+    let verdict = within.length === measured.length ? 'Met.' : 'Missed.';
+    if (measured.length === 0) verdict = 'Not measured.';
     const list = measured.map(({ result, error }) => `${result.benchCase.name} ${percent(error)}`).join(', ');
     console.log(`- Forecast at detection within ${TARGET_FORECAST_ERROR * 100} % of the time until ${label}: ${within.length} of ${measured.length} runs (${list || 'none'}). ${verdict}`);
   }

@@ -3,7 +3,7 @@ export const NO_LIMIT_FLOOR_BYTES = 2 ** 62;
 
 export type LimitSource = 'cgroup-v2' | 'cgroup-v1' | 'constrained-memory' | 'configured';
 
-/** Every process limit headroom knows of, each null when absent or unlimited. */
+/** Every process limit headroom reads, each null when absent or unlimited. */
 export interface LimitReadings {
   cgroupV2Bytes: number | null;
   cgroupV1Bytes: number | null;

@@ -91,7 +91,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   stop.abort();
   const served = load.promise ? await load.promise : null;
   if (served) {
-    process.stderr.write(`load           ${served.completed} of ${served.sent} requests answered, ${served.failed} failed, by status ${JSON.stringify(served.byStatus)}\n`);
+    process.stderr.write(`load           ${served.completed} of ${served.sent} requests completed, ${served.failed} failed, by status ${JSON.stringify(served.byStatus)}\n`);
   }
   return result.exitCode;
 }

@@ -29,7 +29,7 @@ export interface MemoryManagerOptions {
   logger?: Logger;
   /** Leak detection settings, or false to turn it off. */
   leakDetection?: LeakDetectorOptions | false;
-  /** What headroom does under pressure: releasers, forced GC, heap snapshots. */
+  /** Pressure responses: releaser timeout, forced GC and heap snapshot settings. */
   responses?: ResponseOptions;
   /** Time source; tests pass a scripted one. */
   clock?: Clock;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeptFile } from './kept-file.js';
 
-/** Where to look for cgroup files. Tests point these at a folder of their own. */
+/** Locations of the cgroup files. Tests point these at a folder of their own. */
 export interface CgroupPaths {
   /** The file listing this process's cgroups, normally `/proc/self/cgroup`. */
   procSelfCgroup: string;

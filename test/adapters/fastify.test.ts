@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -10,8 +11,9 @@ import { describeAdapterContract, recordingActions, type AppHandle } from './con
 async function listen(app: FastifyInstance): Promise<number> {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
-  assert.ok(address && typeof address === 'object');
-  return address.port;
+  assert.ok(address);
+  assert.equal(typeof address, 'object');
+  return (address as AddressInfo).port;
 }
 
 describeAdapterContract('fastify', async (manager, options, exemptPaths): Promise<AppHandle> => {

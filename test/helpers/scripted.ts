@@ -4,7 +4,7 @@ import { emptyGcReading, type EventLoopReading, type GcReading, type HeapSpaceRe
 
 const MIB = 2 ** 20;
 
-/** A clock that moves only when a test says so. */
+/** A clock that moves only when a test advances it. */
 export class ScriptedClock implements Clock {
   monotonicMs = 0;
   epochStartMs = 1_700_000_000_000;
