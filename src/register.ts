@@ -6,7 +6,7 @@
 import { attachConsoleDashboard } from './cli/dashboard.js';
 import { attachIpcReporter, reportServer } from './cli/ipc.js';
 import { getDefaultManager, setDefaultManager } from './manager/default.js';
-import { flagFromEnvironment, optionsFromEnvironment } from './manager/env-options.js';
+import { ENVIRONMENT_VARIABLES, flagFromEnvironment, optionsFromEnvironment, unknownEnvironmentVariables } from './manager/env-options.js';
 import { createMemoryManager, type MemoryManager } from './manager/manager.js';
 
 /**
@@ -35,6 +35,14 @@ if (getDefaultManager() === null) {
 
   setDefaultManager(manager);
   manager.start();
+
+  // A misspelt variable would otherwise leave its setting at the default without a word.
+  const unknown = unknownEnvironmentVariables(process.env);
+  if (unknown.length > 0) {
+    process.emitWarning(`headroom ignores the environment variable${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}. It reads ${Object.keys(ENVIRONMENT_VARIABLES).join(', ')}.`, {
+      code: 'HEADROOM_UNKNOWN_ENVIRONMENT_VARIABLE',
+    });
+  }
 
   // `headroom run` sets HEADROOM_IPC in the child it starts; the variable is removed so grandchildren don't report too.
   if (process.env.HEADROOM_IPC === '1' && typeof process.send === 'function') {

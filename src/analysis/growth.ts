@@ -31,7 +31,7 @@ export interface GrowthAssessment {
   failedRule: GrowthRule | null;
   samples: number;
   spanMs: number;
-  /** Median of the first slice, or NaN when the samples or span rule failed. */
+  /** Median of the first slice, or NaN when the samples or span rule failed, or the values vary by less than `minRise`. */
   firstLevel: number;
   /** Median of the last slice, or NaN as for `firstLevel`. */
   lastLevel: number;
@@ -77,6 +77,10 @@ export function assessGrowth(points: readonly TimePoint[], rules: GrowthRules): 
 
   if (samples < rules.minSamples || !first) return { ...result, failedRule: 'samples' };
   if (spanMs < rules.minSpanMs || spanMs <= 0) return { ...result, failedRule: 'span' };
+
+  // The slice medians lie between the smallest and largest value, so a smaller range cannot pass the rise rule.
+  // Checking it first keeps a flat series, the usual case, from paying for the medians on every sample.
+  if (valueRange(points) < rules.minRise) return { ...result, failedRule: 'rise' };
 
   const medians = sliceMedians(points, rules.subWindows);
   result.firstLevel = medians[0] as number;
@@ -153,6 +157,17 @@ export function sliceMedians(points: readonly TimePoint[], count: number): numbe
     start = end;
   }
   return medians;
+}
+
+/** Returns the largest value minus the smallest. */
+function valueRange(points: readonly TimePoint[]): number {
+  let smallest = Number.POSITIVE_INFINITY;
+  let largest = Number.NEGATIVE_INFINITY;
+  for (const point of points) {
+    if (point.value < smallest) smallest = point.value;
+    if (point.value > largest) largest = point.value;
+  }
+  return largest - smallest;
 }
 
 function countRisingSlices(medians: readonly number[], minStep: number): { count: number; lastRose: boolean } {

@@ -33,6 +33,11 @@ export interface MemoryLeakEvidence extends LeakEvidenceBase {
   lastBytes: number;
   /** The rise the window had to exceed: the larger of `minRiseBytes` and `minRiseRatio` of the budget. */
   minRiseBytes: number;
+  /**
+   * True when the leak was reported on a span shorter than `minSpanMs`, because
+   * at its rate the budget would run out before a full span could be seen.
+   */
+  urgent: boolean;
 }
 
 export interface ResourceLeakEvidence extends LeakEvidenceBase {

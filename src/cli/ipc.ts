@@ -60,6 +60,14 @@ export function attachIpcReporter(manager: MemoryManager): void {
   process.channel?.unref();
   reporterAttached = true;
 
+  // `headroom run` never closes the channel while it waits for the program, so a
+  // disconnect means it died (SIGKILL cannot be caught there). Without it no one
+  // enforces --limit or records the exit, so the program stops too, through
+  // SIGTERM so that its own handlers still run.
+  process.once('disconnect', () => {
+    process.kill(process.pid, 'SIGTERM');
+  });
+
   send({
     headroom: 1,
     kind: 'hello',

@@ -17,9 +17,11 @@ export const TOP_HELP = `headroom top URL [flags]
   --interval TIME   time between /metrics polls while the stream is down
                     (default 1s, from 100ms to 1h)
   --count N         exit after N frames, for scripts and logs
+  --timeout TIME    with --count, exit with status 1 when no sample arrives
+                    for this long (default 30s, from 1s to 1h)
 `;
 
-const VALUE_FLAGS = new Set(['--interval', '--count']);
+const VALUE_FLAGS = new Set(['--interval', '--count', '--timeout']);
 const CTRL_C = 0x03;
 
 export interface TopStreams {
@@ -58,7 +60,7 @@ function countFlag(flags: ParsedFlags): number | null {
 }
 
 /** Splits `top URL [flags]` and `top [flags] URL`. */
-function parseTopArguments(argv: string[]): { url: URL; pollMs: number; count: number | null } {
+function parseTopArguments(argv: string[]): { url: URL; pollMs: number; count: number | null; timeoutMs: number } {
   const urlFirst = argv[0] !== undefined && !argv[0].startsWith('-');
   const flags = parseFlags(urlFirst ? argv.slice(1) : argv, VALUE_FLAGS, new Set());
   const positional = urlFirst ? [argv[0] as string, ...flags.rest] : flags.rest;
@@ -70,6 +72,7 @@ function parseTopArguments(argv: string[]): { url: URL; pollMs: number; count: n
     url: parseTopUrl(positional[0] as string),
     pollMs: durationFlag(flags, '--interval', 1000, 100, 3_600_000),
     count: countFlag(flags),
+    timeoutMs: durationFlag(flags, '--timeout', 30_000, 1000, 3_600_000),
   };
 }
 
@@ -105,10 +108,11 @@ class TerminalScreen {
 /**
  * Runs `headroom top URL`: follows a running service and draws its figures
  * until q, Ctrl-C, SIGTERM or `--count` frames. Returns 0 after a clean
- * quit; raw mode and the screen are restored first.
+ * quit, and 1 when `--count` was given and no sample came for `--timeout`.
+ * Raw mode and the screen are restored first.
  */
 export async function topCommand(argv: string[], streams: TopStreams = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
-  const { url, pollMs, count } = parseTopArguments(argv);
+  const { url, pollMs, count, timeoutMs } = parseTopArguments(argv);
   const { stdin, stdout, stderr } = streams;
   const interactive = stdout.isTTY === true;
   const token = streams.env.HEADROOM_TOKEN?.trim() || null;
@@ -129,7 +133,21 @@ export async function topCommand(argv: string[], streams: TopStreams = { stdin: 
     if (count !== null && framesDrawn >= count) finish(0);
   };
 
+  // A script that asked for N frames must not wait forever on a service that is down.
+  let stallTimer: NodeJS.Timeout | null = null;
+  const armStallTimer = (): void => {
+    if (count === null) return;
+
+    if (stallTimer !== null) clearTimeout(stallTimer);
+    stallTimer = setTimeout(() => {
+      const lastError = source.state.lastError ? `; last error: ${source.state.lastError}` : '';
+      stderr.write(`headroom top: no sample from ${source.state.url} in ${timeoutMs / 1000} s (--timeout)${lastError}\n`);
+      finish(1);
+    }, timeoutMs);
+  };
+
   const onChange = (change: TopChange): void => {
+    if (change === 'sample') armStallTimer();
     if (!interactive) {
       // Piped output gets one frame per sample, and connection changes on stderr.
       if (change === 'connection') stderr.write(`headroom top: ${source.state.connection}${source.state.lastError && source.state.connection !== 'stream' ? ` (${source.state.lastError})` : ''}\n`);
@@ -162,12 +180,14 @@ export async function topCommand(argv: string[], streams: TopStreams = { stdin: 
   if (interactive) stdout.on('resize', onResize);
 
   source.start();
+  armStallTimer();
   if (interactive) onChange('connection');
 
   const code = await finished;
 
   source.stop();
   if (drawTimer !== null) clearTimeout(drawTimer);
+  if (stallTimer !== null) clearTimeout(stallTimer);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.off('SIGHUP', onSignal);

@@ -8,7 +8,26 @@ export const ENVIRONMENT_VARIABLES = {
   HEADROOM_WARMUP: 'warm-up grace after start, as ms or "5s" (option `warmUpMs`)',
   HEADROOM_THRESHOLDS: 'moderate,high,critical usage ratios, such as "0.7,0.8,0.9" (option `thresholds`)',
   HEADROOM_DASHBOARD: '"1" draws the console dashboard on stderr',
+  HEADROOM_PORT: 'serves the HTTP API and dashboard on 127.0.0.1 at this port',
 } as const;
+
+/**
+ * Other `HEADROOM_*` names that are not typos: HEADROOM_TOKEN is the API token
+ * `headroom top` and applications read, and HEADROOM_IPC is set by `headroom run`
+ * in the program it starts. Names under HEADROOM_TEST_ and HEADROOM_BENCH_
+ * belong to this project's tests and benchmarks.
+ */
+const OTHER_KNOWN_VARIABLES = new Set(['HEADROOM_TOKEN', 'HEADROOM_IPC']);
+const RESERVED_PREFIXES = ['HEADROOM_TEST_', 'HEADROOM_BENCH_'];
+
+/** Returns the `HEADROOM_*` variable names that headroom does not read, such as a misspelt HEADROOM_LIMT, sorted. */
+export function unknownEnvironmentVariables(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(env)
+    .filter((name) => name.startsWith('HEADROOM_'))
+    .filter((name) => !Object.hasOwn(ENVIRONMENT_VARIABLES, name) && !OTHER_KNOWN_VARIABLES.has(name))
+    .filter((name) => !RESERVED_PREFIXES.some((prefix) => name.startsWith(prefix)))
+    .sort();
+}
 
 /**
  * Builds manager options from `HEADROOM_*` variables. Values are checked by the
@@ -40,7 +59,8 @@ function checked(variable: string, options: MemoryManagerOptions): MemoryManager
   try {
     resolveOptions({ ...options, logger: silentLogger });
   } catch (err) {
-    const message = err instanceof Error ? err.message.replace(/^Invalid option `[^`]+`: /, '') : String(err);
+    // An environment variable cannot hold null: leaving it unset means no value.
+    const message = err instanceof Error ? err.message.replace(/^Invalid option `[^`]+`: /, '').replace(', or null for none', '') : String(err);
     throw new RangeError(`Invalid environment variable ${variable}: ${message}`, { cause: err });
   }
   return options;

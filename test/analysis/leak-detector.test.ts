@@ -38,6 +38,47 @@ describe('LeakDetector heap leaks', () => {
     });
   }
 
+  it('flags a leak that would exhaust the budget before the full span early, as urgent', () => {
+    // 5 MiB/s from 10 MiB reaches the 128 MiB budget 23.6 s after start; the full rules report at 18 s at the earliest.
+    const leakRate = 5 * MIB;
+    const liveAt = (seconds: number): number => 10 * MIB + leakRate * seconds;
+    const run = runScript((seconds) => sawtooth(seconds, liveAt(seconds), 20 * MIB, 2), { durationMs: 23_000 });
+
+    const found = firstEvent(run, 'leak', 'heap');
+    assert.ok(found, `no heap leak event; events: ${describeEvents(run)}`);
+    const event = found.event as MemoryLeakEvent;
+    assert.equal(event.evidence.urgent, true);
+    // Without the urgent span the earliest report is warmUpMs + minSpanMs + confirmMs, 18 s after start.
+    assert.ok(found.atMs <= 15_000, `flagged at ${found.atMs} ms, later than 15 s`);
+
+    const realRemainingMs = ((HEAP_BUDGET_BYTES - liveAt(found.atMs / 1000)) / leakRate) * 1000;
+    assertWithin(event.timeToLimitMs, realRemainingMs, 0.25, 'timeToLimitMs in the leak event');
+  });
+
+  it('waits for the full span when the same leak has a large budget left', () => {
+    // The 5 MiB/s leak above under a 1 GiB budget: about 200 s left, so nothing is urgent.
+    const run = runScript(
+      (seconds) => ({ ...sawtooth(seconds, 10 * MIB + 5 * MIB * seconds, 20 * MIB, 2), heapBudgetBytes: GIB }),
+      { durationMs: 40_000 },
+    );
+
+    const found = firstEvent(run, 'leak', 'heap');
+    assert.ok(found, `no heap leak event; events: ${describeEvents(run)}`);
+    assert.equal((found.event as MemoryLeakEvent).evidence.urgent, false);
+    assert.ok(found.atMs >= 15_000, `flagged at ${found.atMs} ms, before warmUpMs + minSpanMs`);
+  });
+
+  it('reports no urgent leak when urgentSpanMs equals minSpanMs', () => {
+    const run = runScript((seconds) => sawtooth(seconds, 10 * MIB + 5 * MIB * seconds, 20 * MIB, 2), {
+      durationMs: 23_000,
+      detector: { urgentSpanMs: 10_000 },
+    });
+
+    const found = firstEvent(run, 'leak', 'heap');
+    assert.ok(!found || (found.event as MemoryLeakEvent).evidence.urgent === false, describeEvents(run));
+    assert.ok(!found || found.atMs >= 15_000, `flagged at ${found?.atMs} ms without the urgent rule`);
+  });
+
   it('flags noisy leak with random GCs', () => {
     // 1 MiB/s under +-8 MiB of young-generation noise; a major GC in 20 % of intervals reads the live set +-0.5 MiB.
     const leakRate = 1 * MIB;
@@ -377,8 +418,9 @@ describe('LeakDetector clearing', () => {
     const event = cleared.event as LeakClearedEvent;
     assert.equal(event.reason, 'growth-stopped');
     assert.ok(cleared.atMs > 90_000, `cleared at ${cleared.atMs} ms, before the leak stopped`);
-    // The 60 s window still contains part of the rise until about 45 s after it stopped.
-    assert.ok(cleared.atMs <= 150_000, `cleared at ${cleared.atMs} ms, more than 60 s after the leak stopped`);
+    // The 60 s window still contains part of the rise until about 45 s after it stopped,
+    // and an active leak's rate is re-fitted every ACTIVE_LEAK_REFIT_MS (5 s).
+    assert.ok(cleared.atMs <= 155_000, `cleared at ${cleared.atMs} ms, more than 65 s after the leak stopped`);
     assert.equal(event.detectedAt, leak.event.time);
     assert.equal(event.durationMs, cleared.atMs - leak.atMs);
     assert.equal(run.events.length, 2, `the leak was reported again: ${describeEvents(run)}`);

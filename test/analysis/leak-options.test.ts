@@ -30,6 +30,10 @@ describe('resolveLeakDetectorOptions', () => {
     assert.equal(resolved.shortWindowMs, 10_000);
   });
 
+  it('fits the default urgent span into a short minimum span', () => {
+    assert.equal(resolveLeakDetectorOptions({ minSpanMs: 3000 }).urgentSpanMs, 3000);
+  });
+
   it('raises default minSamples to subWindows', () => {
     assert.equal(resolveLeakDetectorOptions({ subWindows: 12 }).minSamples, 12);
   });
@@ -39,6 +43,8 @@ describe('resolveLeakDetectorOptions', () => {
     { options: { windowMs: true }, name: 'windowMs', error: 'TypeError', message: /`windowMs`.*got true \(boolean\)/ },
     { options: { shortWindowMs: 5000 }, name: 'shortWindowMs', error: 'RangeError', message: /`shortWindowMs`.*from 10000 ms/ },
     { options: { minSpanMs: 90_000 }, name: 'minSpanMs', error: 'RangeError', message: /`minSpanMs`.*to 60000 ms/ },
+    { options: { urgentSpanMs: 12_000 }, name: 'urgentSpanMs', error: 'RangeError', message: /`urgentSpanMs`.*to 10000 ms.*got 12000 \(number\)/ },
+    { options: { urgentSpanMs: 'soon' }, name: 'urgentSpanMs', error: 'RangeError', message: /`urgentSpanMs`.*"soon" \(string\)/ },
     { options: { confirmMs: -1 }, name: 'confirmMs', error: 'RangeError', message: /`confirmMs`/ },
     { options: { minSamples: 2 }, name: 'minSamples', error: 'RangeError', message: /`minSamples`.*from 4 to 64/ },
     { options: { minSamples: 8.5 }, name: 'minSamples', error: 'RangeError', message: /`minSamples`.*integer/ },

@@ -80,6 +80,26 @@ describe('WindowedSeries', () => {
     assert.equal(series.last, undefined);
   });
 
+  it('valueRange matches the points kept, through replaced and dropped points', () => {
+    const series = new WindowedSeries(10_000, 5);
+    const pseudoRandom = (i: number): number => ((i * 7919) % 101) - 50;
+    for (let i = 0; i < 200; i++) {
+      series.add(i * 700, pseudoRandom(i));
+
+      const values = series.points.map((point) => point.value);
+      assert.equal(series.valueRange(), Math.max(...values) - Math.min(...values), `after reading ${i}`);
+    }
+    assert.ok(series.length <= 5);
+  });
+
+  it('valueRange is 0 with fewer than two points', () => {
+    const series = new WindowedSeries(10_000, 64);
+    assert.equal(series.valueRange(), 0);
+
+    series.add(0, 42);
+    assert.equal(series.valueRange(), 0);
+  });
+
   it('rejects invalid sizes', () => {
     assert.throws(() => new WindowedSeries(0, 64), { name: 'RangeError', message: /windowMs/ });
     assert.throws(() => new WindowedSeries(1000, 2), { name: 'RangeError', message: /maxPoints/ });

@@ -14,7 +14,7 @@ function heapLeak(rateBytesPerSecond: number): MemoryLeakEvent {
     since: 1_700_000_010_000,
     timeToLimitMs: 20_000,
     budget: 'heap',
-    evidence: { windowMs: 20_000, samples: 20, subWindows: 4, risingSubWindows: 3, slopeStandardErrors: 12, firstBytes: 10 * MIB, lastBytes: 50 * MIB, minRiseBytes: 2 * MIB },
+    evidence: { windowMs: 20_000, samples: 20, subWindows: 4, risingSubWindows: 3, slopeStandardErrors: 12, firstBytes: 10 * MIB, lastBytes: 50 * MIB, minRiseBytes: 2 * MIB, urgent: false },
   };
 }
 

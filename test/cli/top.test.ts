@@ -126,6 +126,17 @@ describe('headroom top with captured output', () => {
     assert.match(run.errors(), /headroom top: polling/);
   });
 
+  it('gives up with --count when the service is unreachable', async () => {
+    // Port 9 on loopback (discard) has no listener here: every connection is refused at once.
+    const run = start(process.execPath, [CLI_PATH, 'top', 'http://127.0.0.1:9/headroom', '--count', '2', '--timeout', '1s']);
+
+    const { code } = await run.exited;
+
+    assert.equal(code, 1, run.errors());
+    assert.equal(run.output(), '');
+    assert.match(run.errors(), /headroom top: no sample from http:\/\/127\.0\.0\.1:9\/headroom in 1 s \(--timeout\); last error: .*(ECONNREFUSED|fetch failed)/);
+  });
+
   it('rejects a URL that is not http', async () => {
     const result = await runToEnd(process.execPath, [CLI_PATH, 'top', 'ftp://127.0.0.1/'], { timeoutMs: 10_000 });
     assert.equal(result.code, 2);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { unknownEnvironmentVariables } from '../../src/manager/env-options.js';
 import { FIXTURES, INDEX_PATH, REGISTER_PATH, runToEnd } from '../helpers/cli.js';
 
 describe('headroom/register', () => {
@@ -52,12 +53,33 @@ describe('headroom/register', () => {
     assert.match(result.stderr, /Invalid environment variable HEADROOM_LIMIT: expected a size .* got "lots"/);
     assert.doesNotMatch(result.stdout, /app ran/);
   });
+
+  it('warns once about a misspelt variable and still runs', { timeout: 30_000 }, async () => {
+    const result = await runToEnd(process.execPath, ['--import', REGISTER_PATH, '-e', 'console.log("app ran")'], {
+      env: { ...process.env, HEADROOM_LIMT: '512MiB', HEADROOM_TEST_ANYTHING: '1' },
+      timeoutMs: 25_000,
+    });
+
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /app ran/);
+    assert.match(result.stderr, /\[HEADROOM_UNKNOWN_ENVIRONMENT_VARIABLE\] Warning: headroom ignores the environment variable HEADROOM_LIMT\. It reads HEADROOM_LIMIT,/);
+    assert.equal(result.stderr.match(/HEADROOM_UNKNOWN_ENVIRONMENT_VARIABLE/g)?.length, 1);
+    assert.doesNotMatch(result.stderr, /HEADROOM_TEST_ANYTHING/);
+  });
+});
+
+describe('unknownEnvironmentVariables', () => {
+  it('lists HEADROOM names headroom does not read', () => {
+    const env = { HEADROOM_LIMIT: '1', HEADROOM_PORT: '9000', HEADROOM_TOKEN: 't', HEADROOM_IPC: '1', HEADROOM_BENCH_ROUNDS: '3', HEADROOM_THRESHOLD: '0.8', HEADROOM_LIMT: 'x', PATH: '/bin' };
+
+    assert.deepEqual(unknownEnvironmentVariables(env), ['HEADROOM_LIMT', 'HEADROOM_THRESHOLD']);
+  });
 });
 
 describe('forced GC flag placement', () => {
   it('--expose-gc after the script name is reported', { timeout: 30_000 }, async () => {
     const result = await runToEnd(process.execPath, ['--import', REGISTER_PATH, join(FIXTURES, 'report-gc.mjs'), '--expose-gc'], {
-      env: { ...process.env, HEADROOM_ENTRY: pathToFileURL(INDEX_PATH).href },
+      env: { ...process.env, HEADROOM_TEST_ENTRY: pathToFileURL(INDEX_PATH).href },
       timeoutMs: 25_000,
     });
     const status = JSON.parse(result.stdout) as { available: boolean; reason: string; gcType: string };
@@ -70,7 +92,7 @@ describe('forced GC flag placement', () => {
 
   it('--expose-gc before the script name enables it', { timeout: 30_000 }, async () => {
     const result = await runToEnd(process.execPath, ['--expose-gc', '--import', REGISTER_PATH, join(FIXTURES, 'report-gc.mjs')], {
-      env: { ...process.env, HEADROOM_ENTRY: pathToFileURL(INDEX_PATH).href },
+      env: { ...process.env, HEADROOM_TEST_ENTRY: pathToFileURL(INDEX_PATH).href },
       timeoutMs: 25_000,
     });
     const status = JSON.parse(result.stdout) as { available: boolean; reason: string | null };

@@ -1,14 +1,42 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { CLI_PATH, FIXTURES, readEvents, runToEnd } from '../helpers/cli.js';
 
 const LEVELS = ['normal', 'moderate', 'high', 'critical'];
 const workDir = mkdtempSync(join(tmpdir(), 'headroom-run-'));
 after(() => rmSync(workDir, { recursive: true, force: true }));
+
+/** True while `pid` runs. An exited orphan can stay a zombie where PID 1 does not reap, so that counts as stopped. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `check` every 50 ms until it returns a value other than null, for at most 15 s. */
+async function waitFor<T>(check: () => T | null, what: string): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const value = check();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await delay(50);
+  }
+}
 
 describe('headroom run', () => {
   it('leaking program reaches critical before it dies', { timeout: 90_000 }, async () => {
@@ -123,6 +151,24 @@ describe('headroom run', () => {
     } finally {
       clearTimeout(killer);
       child.kill('SIGTERM');
+    }
+  });
+
+  it('stops the program when headroom run is killed', { timeout: 30_000 }, async () => {
+    const pidFile = join(workDir, 'orphan.pid');
+    const program = `require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => {}, 20000);`;
+    const runner = spawn(process.execPath, [CLI_PATH, 'run', '--dashboard', 'off', '--', process.execPath, '-e', program], { stdio: 'ignore' });
+    let programPid: number | null = null;
+    try {
+      programPid = await waitFor(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) || null : null), 'the program to write its pid');
+      runner.kill('SIGKILL');
+
+      const pid = programPid;
+      const stopped = await waitFor(() => (isRunning(pid) ? null : true), `program ${pid} to stop after its runner died`);
+      assert.equal(stopped, true);
+    } finally {
+      runner.kill('SIGKILL');
+      if (programPid !== null && isRunning(programPid)) process.kill(programPid, 'SIGKILL');
     }
   });
 

@@ -9,7 +9,7 @@ import { runLoad, type LoadResult } from '../../src/cli/load.js';
 import { CLI_PATH, FIXTURES, INDEX_PATH, readEvents } from '../helpers/cli.js';
 
 /** The guarded service must live this long under load. Three minutes by default. */
-const SURVIVAL_MS = Number(process.env.HEADROOM_SURVIVAL_MS ?? 180_000);
+const SURVIVAL_MS = Number(process.env.HEADROOM_TEST_SURVIVAL_MS ?? 180_000);
 const REQUESTS_PER_SECOND = 200;
 /** Any child above this RSS is killed: the services here should stay near 200 MB. */
 const RSS_WATCHDOG_BYTES = 1024 * 2 ** 20;
@@ -91,7 +91,7 @@ describe('leaking cache service under a 96 MB heap cap', () => {
       startService(
         process.execPath,
         [CLI_PATH, 'run', '--expose-gc', '--dashboard', 'off', '--events', eventsFile, '--', process.execPath, '--max-old-space-size=96', join(FIXTURES, 'cache-service.mjs')],
-        { ...process.env, GUARDED: '1', HEADROOM_ENTRY: INDEX_PATH },
+        { ...process.env, GUARDED: '1', HEADROOM_TEST_ENTRY: INDEX_PATH },
         hardLimitMs,
       ),
       startService(process.execPath, ['--max-old-space-size=96', '--expose-gc', join(FIXTURES, 'cache-service.mjs')], process.env, hardLimitMs),

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { CLI_PATH, FIXTURES, INDEX_PATH, runToEnd } from '../helpers/cli.js';
 
 const MIB = 2 ** 20;
-const env = { ...process.env, HEADROOM_ENTRY: pathToFileURL(INDEX_PATH).href };
+const env = { ...process.env, HEADROOM_TEST_ENTRY: pathToFileURL(INDEX_PATH).href };
 
 describe('worker threads', () => {
   it('sums the heaps of workers that run headroom', { timeout: 60_000 }, async () => {

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { EventLoopMonitor, IDLE_UTILIZATION, type LoopTime } from '../../src/sampling/event-loop.js';
+
+const monitors: EventLoopMonitor[] = [];
+
+afterEach(() => {
+  for (const monitor of monitors.splice(0)) monitor.stop();
+});
+
+/** A scripted loop clock: `spend(idleMs, activeMs)` advances it as a real loop would between two reads. */
+function scriptedLoop(): { loopTime: () => LoopTime; spend: (idleMs: number, activeMs: number) => void } {
+  const time: LoopTime = { idle: 0, active: 0 };
+  return {
+    loopTime: () => ({ ...time }),
+    spend: (idleMs, activeMs) => {
+      time.idle += idleMs;
+      time.active += activeMs;
+    },
+  };
+}
+
+function startMonitor(loopTime: () => LoopTime): EventLoopMonitor {
+  const monitor = new EventLoopMonitor(200, loopTime);
+  monitors.push(monitor);
+  monitor.start();
+  return monitor;
+}
+
+describe('EventLoopMonitor pauses its delay timer on an idle loop', () => {
+  it('runs the timer from start until the first read', () => {
+    const monitor = startMonitor(scriptedLoop().loopTime);
+
+    assert.equal(monitor.timing, true);
+  });
+
+  it('pauses after an interval below the idle utilisation', () => {
+    const loop = scriptedLoop();
+    const monitor = startMonitor(loop.loopTime);
+    loop.spend(995, 5);
+
+    const reading = monitor.read();
+
+    assert.equal(reading.utilization, 0.005);
+    assert.ok(reading.utilization < IDLE_UTILIZATION);
+    assert.equal(monitor.timing, false);
+  });
+
+  it('reports a p50 of 0 and the busy time as the p99 bound over a paused interval', () => {
+    const loop = scriptedLoop();
+    const monitor = startMonitor(loop.loopTime);
+    loop.spend(998, 2);
+    monitor.read();
+
+    loop.spend(600, 400);
+    const reading = monitor.read();
+
+    assert.deepEqual(reading, { delayP50Ms: 0, delayP99Ms: 400, utilization: 0.4 });
+    assert.equal(monitor.timing, true, 'a busy interval starts the timer again');
+  });
+
+  it('keeps the timer at exactly the idle utilisation', () => {
+    const loop = scriptedLoop();
+    const monitor = startMonitor(loop.loopTime);
+    loop.spend(990, 10);
+
+    assert.equal(monitor.read().utilization, IDLE_UTILIZATION);
+    assert.equal(monitor.timing, true);
+  });
+
+  it('reads zero utilisation when no loop time passed', () => {
+    const monitor = startMonitor(scriptedLoop().loopTime);
+
+    assert.equal(monitor.read().utilization, 0);
+  });
+
+  it('stops with no timer left, and reads zeros once stopped', () => {
+    const monitor = startMonitor(scriptedLoop().loopTime);
+    monitor.stop();
+
+    assert.equal(monitor.timing, false);
+    assert.deepEqual(monitor.read(), { delayP50Ms: 0, delayP99Ms: 0, utilization: 0 });
+  });
+});
