@@ -142,6 +142,42 @@ function percent(value: number): string {
   return `${(value * 100).toFixed(1)} %`;
 }
 
+/**
+ * Returns a distribution-free 95 % confidence interval for the median of
+ * `values`: the order statistics of ranks k and n + 1 - k, where k is the
+ * largest rank with P(X < k) <= 2.5 % for X ~ Binomial(n, 1/2). With 16
+ * values that is the 4th and 13th. Null with fewer than 6 values, which
+ * admit no such interval.
+ */
+function medianInterval(values: number[]): [number, number] | null {
+  const n = values.length;
+  const sorted = [...values].sort((a, b) => a - b);
+
+  let below = 0;
+  let coefficient = 1;
+  let k = 0;
+  for (let rank = 0; rank < n; rank++) {
+    below += coefficient / 2 ** n;
+    if (below > 0.025) break;
+    k = rank + 1;
+    coefficient = (coefficient * (n - rank)) / (rank + 1);
+  }
+  if (k < 1) return null;
+  return [sorted[k - 1] as number, sorted[n - k] as number];
+}
+
+function formatInterval(interval: [number, number] | null): string {
+  return interval === null ? 'too few rounds' : `${percent(interval[0])} to ${percent(interval[1])}`;
+}
+
+/** Met when the whole interval is at or above the target, missed when it is all below, otherwise not resolved. */
+function ratioVerdict(interval: [number, number] | null): string {
+  if (interval === null) return 'not resolved';
+  if (interval[0] >= TARGET_RATIO) return 'met';
+  if (interval[1] < TARGET_RATIO) return 'missed';
+  return 'not resolved: the interval contains 99 %';
+}
+
 function printResults(variants: Variant[], runs: Run[], rounds: number): void {
   console.log('');
   console.log('| variant | median req/s | req/s to bare, median (min) | server CPU per request | CPU to bare, median | p99 latency | errors, non-2xx |');
@@ -174,6 +210,21 @@ function printResults(variants: Variant[], runs: Run[], rounds: number): void {
   }
   console.log('');
   console.log(`Target: at least ${TARGET_RATIO * 100} % of bare throughput, that is at most ${((1 / TARGET_RATIO - 1) * 100).toFixed(1)} % more server CPU per request.`);
+  console.log('Per-round ratios to bare, with a distribution-free 95 % confidence interval of their median (order statistics):');
+  console.log('');
+  console.log('| variant | req/s to bare, median | 95 % interval | bare CPU to its CPU per request, median | 95 % interval | verdict on req/s |');
+  console.log('|---|---:|---:|---:|---:|---|');
+  for (const variant of variants) {
+    if (BASELINE[variant] === variant) continue;
+
+    const throughputRatios = roundRatios(runs, variant, rounds, (run) => run.requestsPerSecond);
+    // Inverted, so that both columns read as "share of bare speed": 99 % means 1 % more CPU per request.
+    const cpuSpeedRatios = roundRatios(runs, variant, rounds, (run) => run.cpuMicrosPerRequest).map((ratio) => 1 / ratio);
+    const throughputInterval = medianInterval(throughputRatios);
+    console.log(
+      `| ${variant} | ${percent(median(throughputRatios))} | ${formatInterval(throughputInterval)} | ${percent(median(cpuSpeedRatios))} | ${formatInterval(medianInterval(cpuSpeedRatios))} | ${ratioVerdict(throughputInterval)} |`,
+    );
+  }
 }
 
 async function main(): Promise<void> {

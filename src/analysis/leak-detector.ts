@@ -479,7 +479,8 @@ export class LeakDetector {
 
   /**
    * Forecasts both budgets. Heap: the live set, projected over `liveAgeMs`,
-   * against the heap budget at the heap leak's rate, while a heap leak is active.
+   * against `heapFailureBytes` (the heap budget by default) at the heap leak's
+   * rate, while a heap leak is active.
    * Process: RSS against the process limit at the RSS slope, while any memory
    * leak is active.
    */
@@ -489,7 +490,7 @@ export class LeakDetector {
     if (heapLeak) {
       // A post-GC value or trough is up to a GC period old; the live set has grown since at the leak's rate.
       const projectedLiveBytes = reading.liveBytes + Math.max(0, heapLeak.ratePerSecond) * ((reading.liveAgeMs ?? 0) / 1000);
-      heapMs = timeToLimitMs(projectedLiveBytes, reading.heapBudgetBytes, heapLeak.ratePerSecond);
+      heapMs = timeToLimitMs(projectedLiveBytes, reading.heapFailureBytes ?? reading.heapBudgetBytes, heapLeak.ratePerSecond);
     }
 
     let processMs: number | null = null;

@@ -11,6 +11,12 @@ export interface LeakReading extends Pick<Sample, 'time' | 'heapTotalBytes' | 'h
    * The heap forecast adds the growth since then. Default 0.
    */
   liveAgeMs?: number;
+  /**
+   * The live set at which the heap is expected to fail, the target of the heap
+   * forecast; `expectedHeapFailureBytes(heapBudgetBytes)` in the manager.
+   * Default `heapBudgetBytes`.
+   */
+  heapFailureBytes?: number;
   /** Major GCs in the interval that ends at this reading: `sample.gc.byKind.major.count`. */
   majorGcCount: number;
   /** Active resources by type, as `countResources(process.getActiveResourcesInfo())` returns them. Omit to skip. */
@@ -28,6 +34,11 @@ export function checkReading(reading: LeakReading): void {
   const liveAgeMs = reading.liveAgeMs ?? 0;
   if (!(Number.isFinite(liveAgeMs) && liveAgeMs >= 0)) {
     throw new RangeError(`Invalid reading.liveAgeMs: expected a finite number of at least 0, got ${String(liveAgeMs)} (${typeof liveAgeMs})`);
+  }
+
+  const heapFailureBytes = reading.heapFailureBytes ?? reading.heapBudgetBytes;
+  if (!Number.isFinite(heapFailureBytes)) {
+    throw new RangeError(`Invalid reading.heapFailureBytes: expected a finite number, got ${String(heapFailureBytes)} (${typeof heapFailureBytes})`);
   }
 
   const limitBytes = reading.limitBytes;

@@ -15,7 +15,7 @@ import { WorkerHeapBoard, watchWorker } from '../sampling/worker-heaps.js';
 import type { Worker } from 'node:worker_threads';
 import type { Probe } from '../sampling/probe.js';
 import type { Sample } from '../sampling/sample.js';
-import { Sampler, type Reading } from '../sampling/sampler.js';
+import { expectedHeapFailureBytes, Sampler, type Reading } from '../sampling/sampler.js';
 import type { LimitsSnapshot, MemoryManagerEvents, PressureEvent, WarningEvent } from './events.js';
 import { resolveOptions, type MemoryManagerOptions, type ResolvedOptions } from './options.js';
 import { checkHeapAgainstProcessLimit } from './startup-warnings.js';
@@ -270,6 +270,7 @@ export class MemoryManager extends EventEmitter<MemoryManagerEvents> {
       majorGcCount: sample.gc.byKind.major.count,
       heapTotalBytes: sample.heapTotalBytes,
       heapBudgetBytes: sample.heapBudgetBytes,
+      heapFailureBytes: expectedHeapFailureBytes(sample.heapBudgetBytes),
       externalBytes: sample.externalBytes,
       rssBytes: sample.rssBytes,
       limitBytes: sample.limitBytes,

@@ -79,6 +79,18 @@ describe('LeakDetector heap leaks', () => {
     assert.ok(!found || found.atMs >= 15_000, `flagged at ${found?.atMs} ms without the urgent rule`);
   });
 
+  it('forecasts to heapFailureBytes when given', () => {
+    // The same 1 MiB/s leak, with the failure point at 144 MiB, above the 128 MiB budget.
+    const leakRate = 1 * MIB;
+    const liveAt = (seconds: number): number => 10 * MIB + leakRate * seconds;
+    const run = runScript((seconds) => ({ ...sawtooth(seconds, liveAt(seconds), 30 * MIB, 5), heapFailureBytes: 144 * MIB }), { durationMs: 60_000 });
+
+    const found = firstEvent(run, 'leak', 'heap');
+    assert.ok(found, `no heap leak event; events: ${describeEvents(run)}`);
+    const realRemainingMs = ((144 * MIB - liveAt(found.atMs / 1000)) / leakRate) * 1000;
+    assertWithin((found.event as MemoryLeakEvent).timeToLimitMs, realRemainingMs, 0.1, 'timeToLimitMs to the failure point');
+  });
+
   it('flags noisy leak with random GCs', () => {
     // 1 MiB/s under +-8 MiB of young-generation noise; a major GC in 20 % of intervals reads the live set +-0.5 MiB.
     const leakRate = 1 * MIB;

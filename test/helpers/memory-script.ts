@@ -18,6 +18,8 @@ export interface ScriptedMemory {
   heapTotalBytes?: number;
   /** Default 128 MiB. */
   heapBudgetBytes?: number;
+  /** Where the heap forecast aims. Default: left out, so the detector uses the budget. */
+  heapFailureBytes?: number;
   /** Default 1 MiB. */
   externalBytes?: number;
   /** Default: heap total + external + 30 MiB, so native memory stays flat. */
@@ -72,6 +74,7 @@ export function runScript(script: (seconds: number) => ScriptedMemory, options: 
       majorGcCount: majorGcs,
       heapTotalBytes,
       heapBudgetBytes: memory.heapBudgetBytes ?? 128 * MIB,
+      ...(memory.heapFailureBytes === undefined ? {} : { heapFailureBytes: memory.heapFailureBytes }),
       externalBytes,
       rssBytes: memory.rssBytes ?? heapTotalBytes + externalBytes + 30 * MIB,
       limitBytes: memory.limitBytes ?? null,
