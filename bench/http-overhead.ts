@@ -33,6 +33,7 @@ const BASELINE: Record<Variant, Variant> = {
   'fastify-bare': 'fastify-bare',
   'fastify-headroom': 'fastify-bare',
   'fastify-under-pressure': 'fastify-bare',
+  'fastify-empty-hook': 'fastify-bare',
   'http-bare': 'http-bare',
   'http-headroom': 'http-bare',
 };

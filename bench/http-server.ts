@@ -25,6 +25,7 @@ export const VARIANTS = [
   'fastify-bare',
   'fastify-headroom',
   'fastify-under-pressure',
+  'fastify-empty-hook',
   'http-bare',
   'http-headroom',
 ] as const;
@@ -51,7 +52,7 @@ async function startExpress(withHeadroom: boolean): Promise<Server> {
   });
 }
 
-async function startFastify(extra: 'none' | 'headroom' | 'under-pressure'): Promise<Server> {
+async function startFastify(extra: 'none' | 'headroom' | 'under-pressure' | 'empty-hook'): Promise<Server> {
   const app = Fastify();
   if (extra === 'headroom') await app.register(headroomPlugin, { manager: startManager(), logger: silentLogger });
   if (extra === 'under-pressure') {
@@ -64,6 +65,8 @@ async function startFastify(extra: 'none' | 'headroom' | 'under-pressure'): Prom
       exposeStatusRoute: true,
     });
   }
+  // An onRequest hook that does nothing: what Fastify's hook runner costs by itself.
+  if (extra === 'empty-hook') app.addHook('onRequest', (_request, _reply, done) => done());
   app.get('/', async () => BODY);
 
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -95,6 +98,8 @@ function startVariant(variant: Variant): Promise<Server> {
       return startFastify('headroom');
     case 'fastify-under-pressure':
       return startFastify('under-pressure');
+    case 'fastify-empty-hook':
+      return startFastify('empty-hook');
     case 'http-bare':
       return startHttp(false);
     case 'http-headroom':
