@@ -81,7 +81,8 @@ export class EventLoopMonitor {
     const now = this.#loopTime();
     const activeMs = now.active - this.#lastLoopTime.active;
     const elapsedMs = activeMs + now.idle - this.#lastLoopTime.idle;
-    const utilization = elapsedMs > 0 ? activeMs / elapsedMs : 0;
+    // Clamped, because the idle and active sums are floats whose differences can put the ratio a rounding error past 0 or 1.
+    const utilization = elapsedMs > 0 ? Math.min(1, Math.max(0, activeMs / elapsedMs)) : 0;
     this.#lastLoopTime = now;
 
     if (utilization < IDLE_UTILIZATION) {

@@ -68,6 +68,18 @@ describe('EventLoopMonitor pauses its delay timer on an idle loop', () => {
     assert.equal(monitor.timing, true);
   });
 
+  it('keeps utilisation within 0 to 1 despite rounding', () => {
+    // Idle time that moved back by a rounding error once put the ratio at 1.000000000000002, which relieve() rejects.
+    const loop = scriptedLoop();
+    const monitor = startMonitor(loop.loopTime);
+    loop.spend(-1e-9, 50);
+
+    assert.equal(monitor.read().utilization, 1);
+
+    loop.spend(100, -1e-9);
+    assert.equal(monitor.read().utilization, 0);
+  });
+
   it('reads zero utilisation when no loop time passed', () => {
     const monitor = startMonitor(scriptedLoop().loopTime);
 
