@@ -303,7 +303,7 @@ export class LeakDetector {
     if (tracked.kind === 'resources' || options.urgentSpanMs >= options.minSpanMs) return null;
 
     // Heap: the live set against the heap budget. External and native memory count in RSS, against the process limit.
-    const budgetBytes = tracked.kind === 'heap' ? reading.heapBudgetBytes : reading.limitBytes;
+    const budgetBytes = budgetFor(tracked.kind, reading);
     const currentBytes = tracked.kind === 'heap' ? reading.liveBytes : reading.rssBytes;
     if (budgetBytes === null || budgetBytes <= 0) return null;
 
@@ -472,8 +472,7 @@ export class LeakDetector {
     const options = this.#options;
     if (kind === 'resources') return options.minRiseCount;
 
-    // External and native memory count against the process limit only, not against the heap budget.
-    const budgetBytes = kind === 'heap' ? reading.heapBudgetBytes : reading.limitBytes;
+    const budgetBytes = budgetFor(kind, reading);
     return budgetBytes === null ? options.minRiseBytes : Math.max(options.minRiseBytes, options.minRiseRatio * budgetBytes);
   }
 
@@ -502,4 +501,9 @@ export class LeakDetector {
 
     return combineForecasts(heapMs, processMs);
   }
+}
+
+/** Returns the budget a memory kind counts against: the heap budget for `heap`, the process limit (or null) for external and native memory. */
+function budgetFor(kind: MemoryLeakKind, reading: LeakReading): number | null {
+  return kind === 'heap' ? reading.heapBudgetBytes : reading.limitBytes;
 }

@@ -54,7 +54,7 @@ export class WindowedSeries {
     return this.#points[this.#points.length - 1];
   }
 
-  /** The largest value minus the smallest, 0 with fewer than two points. */
+  /** Returns the largest value minus the smallest, or 0 with fewer than two points. */
   valueRange(): number {
     const length = this.#points.length;
     if (length < 2) return 0;

@@ -60,7 +60,8 @@ function checked(variable: string, options: MemoryManagerOptions): MemoryManager
     resolveOptions({ ...options, logger: silentLogger });
   } catch (err) {
     // An environment variable cannot hold null: leaving it unset means no value.
-    const message = err instanceof Error ? err.message.replace(/^Invalid option `[^`]+`: /, '').replace(', or null for none', '') : String(err);
+    const optionMessage = err instanceof Error ? err.message : String(err);
+    const message = optionMessage.replace(/^Invalid option `[^`]+`: /, '').replace(', or null for none', '');
     throw new RangeError(`Invalid environment variable ${variable}: ${message}`, { cause: err });
   }
   return options;

@@ -5,8 +5,8 @@ import type { EventLoopReading } from './sample.js';
 const MAX_READINGS = 4096;
 
 /**
- * Below this utilisation over an interval the delay timer pauses until a read
- * sees more. At 1 % of a 1 s interval no callback ran for more than 10 ms.
+ * The utilisation below which the delay timer pauses, until a read finds the
+ * loop busier. At 1 % of a 1 s interval no callback ran for more than 10 ms.
  */
 export const IDLE_UTILIZATION = 0.01;
 

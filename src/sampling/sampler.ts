@@ -80,7 +80,7 @@ export class Sampler {
 export const RELIABLE_OLD_GENERATION_SHARE = 0.8;
 
 /**
- * Where V8 is expected to give up, as a share of the old generation's maximum.
+ * The share of the old generation's maximum at which V8 is expected to give up.
  * In 14 runs of steady leaks of 0.5 to 5 MiB/s under a 128 MiB old space
  * (bench/leak-detection.ts), V8 died with the live set between 80 % and 98 %
  * of it. It gave up either soon after the heap budget or near the hard limit.
