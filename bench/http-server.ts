@@ -34,6 +34,32 @@ export type Variant = (typeof VARIANTS)[number];
 
 const BODY = { hello: 'world' };
 
+/**
+ * Collects garbage once when the process runs with --expose-gc, after start-up
+ * and before listening, with a process.nextTick callback still queued.
+ *
+ * Start-up leaves V8 partway through a full collection, which otherwise
+ * lands in the idle moment before the load or in the load itself, depending
+ * on how much the variant allocated. If it lands while no nextTick object is
+ * alive, V8 drops the hidden classes of those objects. When nextTick already
+ * has type feedback, as it has after a few plugins load, that feedback then
+ * turns megamorphic for good, and every later nextTick call takes a slow path
+ * in the V8 runtime. A Fastify server in that state used 10 to 30 % more CPU
+ * per request. Collecting here, while a queued callback keeps those hidden
+ * classes alive, puts every variant in the same state.
+ */
+async function collectBeforeListening(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc !== 'function') return;
+
+  await new Promise<void>((resolve) => {
+    process.nextTick(() => {
+      process.nextTick(resolve);
+      gc();
+    });
+  });
+}
+
 /** Returns a started manager with default options, as a service would run it. */
 function startManager(): ReturnType<typeof createMemoryManager> {
   return createMemoryManager({ logger: silentLogger }).start();
@@ -47,6 +73,7 @@ async function startExpress(withHeadroom: boolean): Promise<Server> {
   }
   app.get('/', (_request, response) => void response.json(BODY));
 
+  await collectBeforeListening();
   return new Promise((resolve) => {
     const server = app.listen(0, '127.0.0.1', () => resolve(server));
   });
@@ -69,6 +96,9 @@ async function startFastify(extra: 'none' | 'headroom' | 'under-pressure' | 'emp
   if (extra === 'empty-hook') app.addHook('onRequest', (_request, _reply, done) => done());
   app.get('/', async () => BODY);
 
+  // Plugins run on ready(), so the collection comes after them.
+  await app.ready();
+  await collectBeforeListening();
   await app.listen({ port: 0, host: '127.0.0.1' });
   return app.server;
 }
@@ -83,6 +113,7 @@ async function startHttp(withHeadroom: boolean): Promise<Server> {
     response.end(text);
   });
 
+  await collectBeforeListening();
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 

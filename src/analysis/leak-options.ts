@@ -163,16 +163,22 @@ export function resolveLeakDetectorOptions(options: LeakDetectorOptions = {}): R
     throw invalidOption('subWindows', `at most maxPointsPerSeries (${maxPointsPerSeries}), so each slice can hold a point`, subWindows);
   }
 
-  const minSpanMs = durationOption('minSpanMs', options.minSpanMs, Math.min(defaults.minSpanMs, windowMs), 1, windowMs);
+  const minSpanMs = durationOption('minSpanMs', options.minSpanMs, Math.min(defaults.minSpanMs, windowMs), 1, windowMs, { max: 'windowMs' });
 
   const resolved: ResolvedLeakDetectorOptions = {
     windowMs,
     minSpanMs,
-    urgentSpanMs: durationOption('urgentSpanMs', options.urgentSpanMs, Math.min(defaults.urgentSpanMs, minSpanMs), 1, minSpanMs),
-    shortWindowMs: durationOption('shortWindowMs', options.shortWindowMs, Math.min(Math.max(defaults.shortWindowMs, minSpanMs), windowMs), minSpanMs, windowMs),
-    minSamples: numberOption('minSamples', options.minSamples, Math.max(defaults.minSamples, subWindows), subWindows, maxPointsPerSeries, true),
+    urgentSpanMs: durationOption('urgentSpanMs', options.urgentSpanMs, Math.min(defaults.urgentSpanMs, minSpanMs), 1, minSpanMs, { max: 'minSpanMs' }),
+    shortWindowMs: durationOption('shortWindowMs', options.shortWindowMs, Math.min(Math.max(defaults.shortWindowMs, minSpanMs), windowMs), minSpanMs, windowMs, {
+      min: 'minSpanMs',
+      max: 'windowMs',
+    }),
+    minSamples: numberOption('minSamples', options.minSamples, Math.max(defaults.minSamples, subWindows), subWindows, maxPointsPerSeries, true, {
+      min: 'subWindows',
+      max: 'maxPointsPerSeries',
+    }),
     warmUpMs: durationOption('warmUpMs', options.warmUpMs, defaults.warmUpMs, 0, HOUR_MS),
-    confirmMs: durationOption('confirmMs', options.confirmMs, defaults.confirmMs, 0, windowMs),
+    confirmMs: durationOption('confirmMs', options.confirmMs, defaults.confirmMs, 0, windowMs, { max: 'windowMs' }),
     heapRequiresMajorGc: booleanOption('heapRequiresMajorGc', options.heapRequiresMajorGc, defaults.heapRequiresMajorGc),
     subWindows,
     minRisingSubWindowRatio: numberOption('minRisingSubWindowRatio', options.minRisingSubWindowRatio, defaults.minRisingSubWindowRatio, 0, 1),

@@ -48,6 +48,10 @@ export class TopSource {
   #pollRun = 0;
   #refreshTimer: NodeJS.Timeout | null = null;
   #stopped = false;
+  /** The latest WebSocket failure, until the stream opens. */
+  #streamError: string | null = null;
+  /** The latest failure of GET /metrics, until a read succeeds. */
+  #pollError: string | null = null;
 
   constructor(options: TopSourceOptions) {
     this.#options = options;
@@ -97,7 +101,9 @@ export class TopSource {
 
     socket.on('open', () => {
       this.#reconnectDelayMs = RECONNECT_MIN_MS;
-      this.state.lastError = null;
+      this.#streamError = null;
+      this.#pollError = null;
+      this.#updateLastError();
       this.#stopPolling();
       this.#setConnection('stream');
       this.#scheduleRefresh();
@@ -105,7 +111,8 @@ export class TopSource {
     socket.on('message', (data) => this.#receive(data));
     // A failed handshake or a dropped connection emits 'error' before 'close'; 'close' does the recovery.
     socket.on('error', (err) => {
-      this.state.lastError = `stream ${url.href}: ${errorMessage(err)}`;
+      this.#streamError = `stream ${url.href}: ${errorMessage(err)}`;
+      this.#updateLastError();
     });
     socket.on('close', () => {
       if (this.#stopped || this.#socket !== socket) return;
@@ -115,6 +122,12 @@ export class TopSource {
       this.#startPolling();
       this.#scheduleReconnect();
     });
+  }
+
+  /** Joins both channels' errors: they can differ, since fetch refuses some ports that ws still tries. */
+  #updateLastError(): void {
+    const errors = [this.#streamError, this.#pollError].filter((error): error is string => error !== null);
+    this.state.lastError = errors.length > 0 ? errors.join('; ') : null;
   }
 
   #scheduleReconnect(): void {
@@ -170,10 +183,15 @@ export class TopSource {
         let hint = '';
         if (response.status === 401 || response.status === 403) hint = '; set HEADROOM_TOKEN to the API token';
         if (response.status === 404) hint = '; the URL should be the API prefix, such as http://127.0.0.1:9000/headroom';
-        throw new Error(`GET ${url.href} responded ${response.status}${hint}`);
+        throw new Error(`responded ${response.status}${hint}`);
       }
       const body = (await response.json()) as Record<string, unknown>;
       if (this.#stopped) return false;
+
+      if (this.#pollError !== null) {
+        this.#pollError = null;
+        this.#updateLastError();
+      }
 
       this.state.metrics = body;
       const sample = sampleFromMetrics(body);
@@ -182,7 +200,8 @@ export class TopSource {
       return true;
     } catch (err) {
       if (this.#stopped) return false;
-      this.state.lastError = errorMessage(err);
+      this.#pollError = `GET ${url.href}: ${errorMessage(err)}`;
+      this.#updateLastError();
       return false;
     }
   }

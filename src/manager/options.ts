@@ -1,10 +1,10 @@
 import { DEFAULT_THRESHOLDS, type PressureThresholds } from '../analysis/pressure.js';
-import type { LeakDetectorOptions } from '../analysis/leak-options.js';
+import { resolveLeakDetectorOptions, type LeakDetectorOptions } from '../analysis/leak-options.js';
 import type { ResponseOptions } from '../responses/responder.js';
 import type { Probe } from '../sampling/probe.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { createDefaultLogger, type Logger } from '../util/logger.js';
-import { bytesOption, durationOption, invalidOption, numberOption } from '../util/validate.js';
+import { bytesOption, durationOption, invalidOption, nestedOptionError, numberOption } from '../util/validate.js';
 
 export interface MemoryManagerOptions {
   /** Time between samples: milliseconds or a string such as "1s". Default 1000 ms. */
@@ -107,8 +107,24 @@ export function resolveOptions(options: MemoryManagerOptions = {}): ResolvedOpti
     clock: resolveClock(options.clock),
     probe: resolveProbe(options.probe),
     responses: options.responses ?? {},
-    leakDetection: options.leakDetection ?? {},
+    leakDetection: leakDetectionOption(options.leakDetection),
   };
+}
+
+/** Checks the leak detection options now, so an error names them as `leakDetection.windowMs`. */
+function leakDetectionOption(value: unknown): LeakDetectorOptions | false {
+  if (value === undefined) return {};
+  if (value === false) return false;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidOption('leakDetection', 'an object of leak detection options, or false to turn detection off', value, 'type');
+  }
+
+  try {
+    resolveLeakDetectorOptions(value as LeakDetectorOptions);
+  } catch (err) {
+    throw nestedOptionError(err, 'leakDetection');
+  }
+  return value as LeakDetectorOptions;
 }
 
 function resolveThresholds(value: Partial<PressureThresholds> | undefined): PressureThresholds {

@@ -15,11 +15,23 @@ export function invalidOption(name: string, rule: string, value: unknown, kind: 
   return kind === 'type' ? new TypeError(message) : new RangeError(message);
 }
 
-/** Reads a duration option given as milliseconds or a string such as "30s", within [min, max]. */
-export function durationOption(name: string, value: unknown, fallbackMs: number, minMs: number, maxMs: number): number {
+/** Names of the options a bound comes from, for bounds that depend on another option. */
+export interface BoundNames {
+  min?: string;
+  max?: string;
+}
+
+/**
+ * Reads a duration option given as milliseconds or a string such as "30s",
+ * within [min, max]. When a bound is another option's value, `bounds` names
+ * that option, so the message states the rule: "from minSpanMs (8000 ms)".
+ */
+export function durationOption(name: string, value: unknown, fallbackMs: number, minMs: number, maxMs: number, bounds: BoundNames = {}): number {
   if (value === undefined) return fallbackMs;
 
-  const rule = `a duration from ${minMs} ms to ${maxMs} ms, as milliseconds or a string such as "250ms" or "30s"`;
+  const low = bounds.min === undefined ? `${minMs} ms` : `${bounds.min} (${minMs} ms)`;
+  const high = bounds.max === undefined ? `${maxMs} ms` : `${bounds.max} (${maxMs} ms)`;
+  const rule = `a duration from ${low} to ${high}, as milliseconds or a string such as "250ms" or "30s"`;
   if (typeof value !== 'number' && typeof value !== 'string') throw invalidOption(name, rule, value, 'type');
 
   const ms = parseDurationMs(value);
@@ -40,13 +52,27 @@ export function bytesOption(name: string, value: unknown, minBytes: number): num
 }
 
 /** Reads a number option within [min, max]. */
-export function numberOption(name: string, value: unknown, fallback: number, min: number, max: number, integer = false): number {
+export function numberOption(name: string, value: unknown, fallback: number, min: number, max: number, integer = false, bounds: BoundNames = {}): number {
   if (value === undefined) return fallback;
 
-  const rule = `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`;
+  const low = bounds.min === undefined ? String(min) : `${bounds.min} (${min})`;
+  const high = bounds.max === undefined ? String(max) : `${bounds.max} (${max})`;
+  const rule = `${integer ? 'an integer' : 'a number'} from ${low} to ${high}`;
   if (typeof value !== 'number') throw invalidOption(name, rule, value, 'type');
   if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
     throw invalidOption(name, rule, value);
   }
   return value;
+}
+
+/**
+ * Returns the error of an option nested under `parent`, renamed from
+ * "`windowMs`" to "`leakDetection.windowMs`"; other errors come back as they are.
+ */
+export function nestedOptionError(err: unknown, parent: string): unknown {
+  if (!(err instanceof TypeError || err instanceof RangeError)) return err;
+  if (!err.message.startsWith('Invalid option `')) return err;
+
+  const renamed = err.message.replace('Invalid option `', `Invalid option \`${parent}.`);
+  return err instanceof TypeError ? new TypeError(renamed) : new RangeError(renamed);
 }

@@ -154,6 +154,25 @@ describe('resolveOptions with invalid values', () => {
     assertRejected({ limitRefreshMs: '500ms' }, RangeError, ['`limitRefreshMs`', 'from 1000 ms', 'got "500ms" (string)']);
   });
 
+  it('rejects leak detection options that are not an object or false', () => {
+    assertRejected({ leakDetection: 'yes' as never }, TypeError, ['`leakDetection`', 'an object of leak detection options, or false', 'got "yes" (string)']);
+    assertRejected({ leakDetection: true as never }, TypeError, ['`leakDetection`', 'got true (boolean)']);
+  });
+
+  it('names a bad leak detection option under leakDetection', () => {
+    assertRejected({ leakDetection: { windowMs: 10_000, shortWindowMs: 20_000 } }, RangeError, [
+      '`leakDetection.shortWindowMs`',
+      'from minSpanMs (10000 ms) to windowMs (10000 ms)',
+      'got 20000 (number)',
+    ]);
+    assertRejected({ leakDetection: { window: 60_000 } as never }, TypeError, ['`leakDetection.window`', 'known options']);
+  });
+
+  it('keeps valid leak detection options and false', () => {
+    assert.deepEqual(resolveOptions({ leakDetection: { windowMs: '2m' } }).leakDetection, { windowMs: '2m' });
+    assert.equal(resolveOptions({ leakDetection: false }).leakDetection, false);
+  });
+
   it('rejects a limit that is not a size', () => {
     assertRejected({ limit: 'lots' }, RangeError, ['`limit`', 'a size of at least 1048576 bytes', 'got "lots" (string)']);
   });
