@@ -7,8 +7,8 @@ import type { FastifyError, FastifyInstance, FastifyPluginCallback, FastifyReply
 import type { MemoryManager } from '../manager/manager.js';
 import { createHeadroomApi, HeadroomApi } from '../http/api.js';
 import type { HeadroomApiOptions } from '../http/api-options.js';
-import { splitUrl } from '../http/node-io.js';
-import type { ErrorCode } from '../http/responses.js';
+import { BodyTooLargeError, splitUrl } from '../http/node-io.js';
+import { errorResponse, type ErrorCode } from '../http/responses.js';
 import { createSheddingCheck, exemptPathsOption, resolveManager } from '../http/shedding-guard.js';
 import { attachHeadroomStream, type HeadroomStream, type StreamOptions } from '../http/stream.js';
 import type { ApiResponse } from '../http/types.js';
@@ -59,6 +59,11 @@ function registerRoutes(fastify: FastifyInstance, api: HeadroomApi): void {
     instance.setErrorHandler((error: FastifyError, request, reply) => {
       const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
       if (status === 500) api.options.logger.error({ err: error, path: request.url }, 'headroom: a route failed');
+      if (status === 413) {
+        // The same body as the node:http and Express adapters give, limit included.
+        const tooLarge = new BodyTooLargeError(api.options.maxBodyBytes);
+        return void sendApiResponse(reply, errorResponse(413, 'payload_too_large', tooLarge.message, { maxBytes: tooLarge.maxBytes }, { connection: 'close' }));
+      }
 
       const message = status === 500 ? 'The route failed.' : error.message;
       void reply

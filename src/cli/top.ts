@@ -1,5 +1,5 @@
 import { durationFlag, parseFlags, UsageError, type ParsedFlags } from './args.js';
-import { renderTopFrame } from './top-frame.js';
+import { renderTopFrame, type TopConnection } from './top-frame.js';
 import { TopSource, type TopChange } from './top-source.js';
 
 export const TOP_HELP = `headroom top URL [flags]
@@ -59,6 +59,14 @@ function countFlag(flags: ParsedFlags): number | null {
   return count;
 }
 
+/** The stderr text for each connection state, written when piped output changes connection. */
+const CONNECTION_TEXT: Record<TopConnection, string> = {
+  connecting: 'connecting',
+  stream: 'following the WebSocket stream',
+  polling: 'polling GET /metrics, as the stream is not connected',
+  offline: 'offline, retrying',
+};
+
 /** Splits `top URL [flags]` and `top [flags] URL`. */
 function parseTopArguments(argv: string[]): { url: URL; pollMs: number; count: number | null; timeoutMs: number } {
   const urlFirst = argv[0] !== undefined && !argv[0].startsWith('-');
@@ -68,10 +76,15 @@ function parseTopArguments(argv: string[]): { url: URL; pollMs: number; count: n
     throw new UsageError(`top takes one URL, such as: headroom top http://127.0.0.1:9000/headroom${positional.length > 1 ? `, got "${positional.join(' ')}"` : ''}`);
   }
 
+  const count = countFlag(flags);
+  if (count === null && flags.values.has('--timeout')) {
+    throw new UsageError('--timeout applies with --count (without --count, top runs until you quit): add --count N or drop --timeout');
+  }
+
   return {
     url: parseTopUrl(positional[0] as string),
     pollMs: durationFlag(flags, '--interval', 1000, 100, 3_600_000),
-    count: countFlag(flags),
+    count,
     timeoutMs: durationFlag(flags, '--timeout', 30_000, 1000, 3_600_000),
   };
 }
@@ -150,7 +163,7 @@ export async function topCommand(argv: string[], streams: TopStreams = { stdin: 
     if (change === 'sample') armStallTimer();
     if (!interactive) {
       // Piped output gets one frame per sample, and connection changes on stderr.
-      if (change === 'connection') stderr.write(`headroom top: ${source.state.connection}${source.state.lastError && source.state.connection !== 'stream' ? ` (${source.state.lastError})` : ''}\n`);
+      if (change === 'connection') stderr.write(`headroom top: ${CONNECTION_TEXT[source.state.connection]}${source.state.lastError && source.state.connection !== 'stream' ? ` (${source.state.lastError})` : ''}\n`);
       if (change === 'sample') draw();
       return;
     }

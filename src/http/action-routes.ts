@@ -52,6 +52,12 @@ export interface ActionRouteSettings {
  * POST /gc, /optimize and /snapshot: validate the body, apply the route's
  * cooldown, run the action and return its result as JSON.
  */
+/** True for a result saying the action is turned off or missing (`reason` disabled or unavailable): nothing ran, so no cooldown starts. */
+function couldNotRun(result: object): boolean {
+  const { done, reason } = result as { done?: unknown; reason?: unknown };
+  return done === false && (reason === 'disabled' || reason === 'unavailable');
+}
+
 export class ActionRoutes {
   readonly #settings: ActionRouteSettings;
   readonly #cooldowns: Record<ActionRoute, Cooldown>;
@@ -118,14 +124,16 @@ export class ActionRoutes {
     const startedAtMs = clock.now();
     cooldown.begin(startedAtMs);
     logger.info({ route, remoteAddress: request.remoteAddress }, `headroom: POST /${route} started`);
+    let counted = true;
     try {
       const result = await action();
+      counted = !couldNotRun(result);
       return jsonResponse(200, { route, durationMs: clock.now() - startedAtMs, result });
     } catch (err) {
       logger.error({ err, route }, `headroom: POST /${route} failed`);
       return errorResponse(500, 'internal_error', `POST /${route} failed: ${errorMessage(err)}`);
     } finally {
-      cooldown.end();
+      cooldown.end(counted);
     }
   }
 

@@ -42,6 +42,23 @@ export type StreamListener = (message: StreamMessage) => void;
  * manager's events. Adapters turn their framework's requests into
  * `ApiRequest`s and write back the `ApiResponse`s.
  */
+/**
+ * Returns the response to GET /stream as a plain request. A WebSocket
+ * handshake only gets here when no stream listens for upgrades on this
+ * server, so the response says how to attach one.
+ */
+function streamRouteResponse(request: ApiRequest): ApiResponse {
+  const upgrade = request.headers.upgrade;
+  if (typeof upgrade === 'string' && upgrade.toLowerCase() === 'websocket') {
+    return errorResponse(
+      501,
+      'not_implemented',
+      'No WebSocket stream is attached to this server: call headroom.attachStream(server) with its http.Server (with Express, the one app.listen() returns).',
+    );
+  }
+  return errorResponse(426, 'upgrade_required', 'GET /stream is a WebSocket endpoint: connect with a WebSocket client.', {}, { upgrade: 'websocket' });
+}
+
 export class HeadroomApi {
   readonly options: ResolvedApiOptions;
   readonly manager: MemoryManager;
@@ -247,7 +264,7 @@ export class HeadroomApi {
         path: '/stream',
         query: [],
         protected: false,
-        handler: () => errorResponse(426, 'upgrade_required', 'GET /stream is a WebSocket endpoint: connect with a WebSocket client.', {}, { upgrade: 'websocket' }),
+        handler: (request) => streamRouteResponse(request),
       },
       { method: 'POST', path: '/gc', query: [], protected: true, handler: (request) => actions.gc(request) },
       { method: 'POST', path: '/optimize', query: [], protected: true, handler: (request) => actions.optimize(request) },

@@ -91,6 +91,7 @@ export function checkAccess(request: ApiRequest, token: TokenCheck | null): ApiR
 export class Cooldown {
   readonly cooldownMs: number;
   #lastStartMs = Number.NEGATIVE_INFINITY;
+  #previousStartMs = Number.NEGATIVE_INFINITY;
   #running = false;
 
   constructor(cooldownMs: number) {
@@ -111,11 +112,14 @@ export class Cooldown {
   }
 
   begin(nowMs: number): void {
+    this.#previousStartMs = this.#lastStartMs;
     this.#lastStartMs = nowMs;
     this.#running = true;
   }
 
-  end(): void {
+  /** Ends the call. With `counted` false, as for an action that could not run at all, no cooldown starts from it. */
+  end(counted = true): void {
     this.#running = false;
+    if (!counted) this.#lastStartMs = this.#previousStartMs;
   }
 }

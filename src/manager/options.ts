@@ -129,8 +129,13 @@ function leakDetectionOption(value: unknown): LeakDetectorOptions | false {
 
 function resolveThresholds(value: Partial<PressureThresholds> | undefined): PressureThresholds {
   if (value === undefined) return { ...DEFAULT_THRESHOLDS };
-  if (typeof value !== 'object' || value === null) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalidOption('thresholds', 'an object with moderate, high and critical ratios', value, 'type');
+  }
+  for (const key of Object.keys(value)) {
+    if (!(key in DEFAULT_THRESHOLDS)) {
+      throw invalidOption(`thresholds.${key}`, 'one of moderate, high, critical', (value as Record<string, unknown>)[key], 'type');
+    }
   }
 
   const thresholds: PressureThresholds = {

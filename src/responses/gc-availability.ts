@@ -84,15 +84,18 @@ function stringArrayOption(name: string, value: unknown, fallback: readonly stri
   return value as string[];
 }
 
+/** The option that turns forced GC on without the flag, as a manager and the controller spell it. */
+const ENABLE_HINT = 'set responses.forcedGc.enableAtRuntime: true on the manager (enableAtRuntime: true on a forced-GC controller)';
+
 function unavailableReason(flagAfterScript: boolean): string {
   if (flagAfterScript) {
     return (
       'node was started without --expose-gc: the flag was placed after the script name (`node app.js --expose-gc`), ' +
       'so node passed it to the script as an argument. Put it before the script: `node --expose-gc app.js`, ' +
-      'or set enableAtRuntime: true.'
+      `or ${ENABLE_HINT}.`
     );
   }
-  return 'node was started without --expose-gc, so globalThis.gc is missing. Start node with `node --expose-gc app.js`, or set enableAtRuntime: true.';
+  return `node was started without --expose-gc, so globalThis.gc is missing. Start node with \`node --expose-gc app.js\`, or ${ENABLE_HINT}.`;
 }
 
 /**

@@ -23,8 +23,8 @@ export interface BoundNames {
 
 /**
  * Reads a duration option given as milliseconds or a string such as "30s",
- * within [min, max]. When a bound is another option's value, `bounds` names
- * that option, so the message states the rule: "from minSpanMs (8000 ms)".
+ * within [min, max]. `bounds` names the options that set a bound, for a
+ * message such as "from minSpanMs (8000 ms)".
  */
 export function durationOption(name: string, value: unknown, fallbackMs: number, minMs: number, maxMs: number, bounds: BoundNames = {}): number {
   if (value === undefined) return fallbackMs;
@@ -66,13 +66,18 @@ export function numberOption(name: string, value: unknown, fallback: number, min
 }
 
 /**
- * Returns the error of an option nested under `parent`, renamed from
- * "`windowMs`" to "`leakDetection.windowMs`"; other errors come back as they are.
+ * Returns the error of an option nested under `parent`: "`windowMs`" and
+ * "`options.windowMs`" become "`leakDetection.windowMs`", and "`options`"
+ * becomes "`leakDetection`". Other errors come back as they are.
  */
 export function nestedOptionError(err: unknown, parent: string): unknown {
   if (!(err instanceof TypeError || err instanceof RangeError)) return err;
-  if (!err.message.startsWith('Invalid option `')) return err;
 
-  const renamed = err.message.replace('Invalid option `', `Invalid option \`${parent}.`);
+  const match = /^Invalid option `([^`]*)`/.exec(err.message);
+  if (!match) return err;
+
+  const name = match[1] as string;
+  const nested = name === 'options' ? parent : `${parent}.${name.startsWith('options.') ? name.slice('options.'.length) : name}`;
+  const renamed = `Invalid option \`${nested}\`${err.message.slice(match[0].length)}`;
   return err instanceof TypeError ? new TypeError(renamed) : new RangeError(renamed);
 }

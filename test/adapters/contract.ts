@@ -166,6 +166,8 @@ export function describeAdapterContract(name: string, startApp: StartApp): void 
 
       assert.equal(response.status, 413);
       assert.equal(json(response).error, 'payload_too_large');
+      assert.equal(json(response).message, 'Request body is larger than 64 bytes');
+      assert.equal(json(response).maxBytes, 64);
       assert.deepEqual(setup.calls, []);
     });
 

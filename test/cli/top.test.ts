@@ -123,7 +123,7 @@ describe('headroom top with captured output', () => {
     assert.equal(frames.length, 3, run.output());
     // The first read at start may draw before the stream has failed, labelled `connecting`.
     assert.match(frames[2] ?? '', /^headroom top · \S+ · polling \/metrics {2}\d\d:\d\d:\d\d {2}level NORMAL/);
-    assert.match(run.errors(), /headroom top: polling/);
+    assert.match(run.errors(), /headroom top: polling GET \/metrics, as the stream is not connected/);
   });
 
   it('gives up with --count when the service is unreachable', async () => {
@@ -143,6 +143,19 @@ describe('headroom top with captured output', () => {
     const result = await runToEnd(process.execPath, [CLI_PATH, 'top', 'ftp://127.0.0.1/'], { timeoutMs: 10_000 });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /top expects an http:\/\/ or https:\/\/ URL, got "ftp:\/\/127\.0\.0\.1\/"/);
+  });
+
+  it('rejects --timeout without --count', async () => {
+    const result = await runToEnd(process.execPath, [CLI_PATH, 'top', 'http://127.0.0.1:9/headroom', '--timeout', '5s'], { timeoutMs: 10_000 });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--timeout applies with --count/);
+  });
+
+  it('prints its help for --help', async () => {
+    const result = await runToEnd(process.execPath, [CLI_PATH, 'top', '--help'], { timeoutMs: 10_000 });
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /^headroom top URL \[flags\]/);
+    assert.match(result.stdout, /--timeout TIME {4}with --count/);
   });
 
   it('requires one URL', async () => {

@@ -428,6 +428,36 @@ describe('HeadroomApi POST routes', () => {
     assert.deepEqual(calls, ['gc', 'snapshot', 'gc']);
   });
 
+  it('answers GET /stream without a handshake with 426', async () => {
+    const { api } = setUp();
+    const response = await call(api, 'GET', '/headroom/stream');
+
+    assert.equal(response.status, 426);
+    assert.equal(response.headers.upgrade, 'websocket');
+  });
+
+  it('tells a WebSocket client no stream is attached', async () => {
+    const { api } = setUp();
+    const response = await call(api, 'GET', '/headroom/stream', { headers: { upgrade: 'websocket', connection: 'Upgrade' } });
+
+    assert.equal(response.status, 501);
+    assert.match(body(response).message, /No WebSocket stream is attached to this server: call headroom\.attachStream\(server\)/);
+  });
+
+  it('starts no cooldown when the action is off', async () => {
+    let snapshots = 0;
+    const off = { done: false, reason: 'disabled', message: 'heap snapshots are off' };
+    const { api } = setUp({ cooldownMs: { snapshot: '60s' }, actions: { snapshot: async () => (snapshots++, off) } });
+
+    const first = await call(api, 'POST', '/headroom/snapshot');
+    const second = await call(api, 'POST', '/headroom/snapshot');
+
+    assert.equal(first.status, 200);
+    assert.equal(body(first).result.reason, 'disabled');
+    assert.equal(second.status, 200, 'a disabled action leaves no cooldown behind');
+    assert.equal(snapshots, 2);
+  });
+
   it('responds 429 while the action still runs', async () => {
     let finish: () => void = () => {};
     const { api } = setUp({ cooldownMs: 0, actions: { gc: () => new Promise((resolve) => (finish = () => resolve({})) ) } });

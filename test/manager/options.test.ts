@@ -186,6 +186,14 @@ describe('resolveOptions with invalid values', () => {
     assertRejected({ limit: false }, TypeError, ['`limit`', 'or null for none', 'got false (boolean)']);
   });
 
+  it('rejects an unknown threshold name', () => {
+    assertRejected({ thresholds: { hi: 0.8 } }, TypeError, ['`thresholds.hi`', 'one of moderate, high, critical', 'got 0.8 (number)']);
+  });
+
+  it('rejects thresholds given as an array', () => {
+    assertRejected({ thresholds: [0.7, 0.8, 0.9] }, TypeError, ['`thresholds`', 'an object with moderate, high and critical ratios', 'got an array of 3']);
+  });
+
   it('rejects thresholds out of order', () => {
     assertRejected({ thresholds: { moderate: 0.85 } }, RangeError, [
       '`thresholds`',

@@ -182,3 +182,24 @@ describe('heap snapshots', () => {
     assert.equal(action.reason, 'disabled');
   });
 });
+
+describe('response options', () => {
+  const create = (responses: unknown): MemoryManager => createMemoryManager({ logger: silentLogger, responses: responses as MemoryManagerOptions['responses'] });
+
+  it('names a forcedGc that is not an object', () => {
+    assert.throws(() => create({ forcedGc: 'yes' }), {
+      name: 'TypeError',
+      message: 'Invalid option `responses.forcedGc`: expected an object of forced-GC options, or false, got "yes" (string)',
+    });
+  });
+
+  it('names a bad forcedGc field by its path', () => {
+    assert.throws(() => create({ forcedGc: { enableAtRuntime: 'yes' } }), { name: 'TypeError', message: /^Invalid option `responses\.forcedGc\.enableAtRuntime`: expected true or false/ });
+    assert.throws(() => create({ forcedGc: { cooldown: 5 } }), { name: 'TypeError', message: /^Invalid option `responses\.forcedGc\.cooldown`: expected one of the known options/ });
+  });
+
+  it('names a bad heapSnapshot field by its path', () => {
+    assert.throws(() => create({ heapSnapshot: { dir: '/tmp' } }), { name: 'TypeError', message: /^Invalid option `responses\.heapSnapshot\.dir`: expected one of the known options/ });
+    assert.throws(() => create({ heapSnapshot: ['/tmp'] }), { name: 'TypeError', message: /^Invalid option `responses\.heapSnapshot`: expected an object with at least a directory, or false, got an array of 1/ });
+  });
+});
