@@ -10,10 +10,10 @@
  *   --seconds N      (HEADROOM_BENCH_SECONDS)      load per variant per round, default 5
  *   --connections N  (HEADROOM_BENCH_CONNECTIONS)  autocannon connections, default 10
  *   --variants LIST  comma-separated subset of the variants in bench/http-server.ts
- * Every round starts a new child process per variant, on 127.0.0.1, warms it
- * up, loads it and stops it, so a round is one independent draw of a server
- * process: the same server code can settle at speeds 10 to 30 % apart from
- * one process to the next. A child also exits when this script ends (its
+ * Every round starts a new child process per variant on 127.0.0.1, warms it
+ * up, loads it and stops it. A round is then one independent draw of a server
+ * process, which matters because the same server code can settle at speeds
+ * 10 to 30 % apart from one process to the next. A child also exits when this script ends (its
  * stdin closes) or after a time limit. Results go to stdout as
  * markdown and progress to stderr.
  */
@@ -203,7 +203,7 @@ function ratioVerdict(medianRatio: number, interval: [number, number] | null): s
 
 function printResults(variants: Variant[], runs: Run[], rounds: number): void {
   console.log('');
-  // Each column here is a median over the variant's own rounds; the ratios pair every round with the bare app of that round.
+  // Each column here is a median over the variant's own rounds, while the ratios pair every round with the bare app of that round.
   console.log('| variant | median req/s | req/s to bare, median (min) | server CPU per request | p99 latency | errors, non-2xx |');
   console.log('|---|---:|---:|---:|---:|---:|');
 

@@ -28,7 +28,7 @@ function version(): string {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
 
-  // `top --help` and `demo -h` show that command's help; after `run`, flags may belong to the program, so run keeps its own parsing.
+  // `top --help` and `demo -h` print that command's help. After `run`, flags may belong to the program, so run parses its own.
   if ((command === 'top' || command === 'demo') && rest.some((arg) => arg === '--help' || arg === '-h')) {
     process.stdout.write(COMMAND_HELP[command] as string);
     return 0;

@@ -124,7 +124,7 @@ export class TopSource {
     });
   }
 
-  /** Joins both channels' errors: they can differ, since fetch refuses some ports that ws still tries. */
+  /** Joins the errors of both channels, which can differ because fetch rejects some ports (such as 9) that ws still connects to. */
   #updateLastError(): void {
     const errors = [this.#streamError, this.#pollError].filter((error): error is string => error !== null);
     this.state.lastError = errors.length > 0 ? errors.join('; ') : null;

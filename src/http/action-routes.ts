@@ -49,15 +49,18 @@ export interface ActionRouteSettings {
 }
 
 /**
- * POST /gc, /optimize and /snapshot: validate the body, apply the route's
- * cooldown, run the action and return its result as JSON.
+ * Returns true when a result reports the action as turned off or missing
+ * (`reason` disabled or unavailable). Nothing ran, so no cooldown starts.
  */
-/** True for a result saying the action is turned off or missing (`reason` disabled or unavailable): nothing ran, so no cooldown starts. */
 function couldNotRun(result: object): boolean {
   const { done, reason } = result as { done?: unknown; reason?: unknown };
   return done === false && (reason === 'disabled' || reason === 'unavailable');
 }
 
+/**
+ * POST /gc, /optimize and /snapshot: validate the body, apply the route's
+ * cooldown, run the action and return its result as JSON.
+ */
 export class ActionRoutes {
   readonly #settings: ActionRouteSettings;
   readonly #cooldowns: Record<ActionRoute, Cooldown>;

@@ -37,15 +37,9 @@ export interface StreamMessage {
 export type StreamListener = (message: StreamMessage) => void;
 
 /**
- * The framework-neutral HTTP API: a route table under a prefix, the load
- * shedder, the Prometheus registry and the bounded history, all fed by the
- * manager's events. Adapters turn their framework's requests into
- * `ApiRequest`s and write back the `ApiResponse`s.
- */
-/**
  * Returns the response to GET /stream as a plain request. A WebSocket
- * handshake only gets here when no stream listens for upgrades on this
- * server, so the response says how to attach one.
+ * handshake only reaches this route when no stream listens for upgrades on
+ * this server, so that response names the call that attaches one.
  */
 function streamRouteResponse(request: ApiRequest): ApiResponse {
   const upgrade = request.headers.upgrade;
@@ -59,6 +53,12 @@ function streamRouteResponse(request: ApiRequest): ApiResponse {
   return errorResponse(426, 'upgrade_required', 'GET /stream is a WebSocket endpoint: connect with a WebSocket client.', {}, { upgrade: 'websocket' });
 }
 
+/**
+ * The framework-neutral HTTP API: a route table under a prefix, the load
+ * shedder, the Prometheus registry and the bounded history, all fed by the
+ * manager's events. Adapters turn their framework's requests into
+ * `ApiRequest`s and write back the `ApiResponse`s.
+ */
 export class HeadroomApi {
   readonly options: ResolvedApiOptions;
   readonly manager: MemoryManager;

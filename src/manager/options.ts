@@ -4,6 +4,7 @@ import type { ResponseOptions } from '../responses/responder.js';
 import type { Probe } from '../sampling/probe.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { createDefaultLogger, type Logger } from '../util/logger.js';
+import { objectOption } from '../util/options.js';
 import { bytesOption, durationOption, invalidOption, nestedOptionError, numberOption } from '../util/validate.js';
 
 export interface MemoryManagerOptions {
@@ -111,20 +112,17 @@ export function resolveOptions(options: MemoryManagerOptions = {}): ResolvedOpti
   };
 }
 
-/** Checks the leak detection options now, so an error names them as `leakDetection.windowMs`. */
-function leakDetectionOption(value: unknown): LeakDetectorOptions | false {
-  if (value === undefined) return {};
+/** Validates the leak detection options when the manager is created, so an error names them as `leakDetection.windowMs`. */
+function leakDetectionOption(value: LeakDetectorOptions | false | undefined): LeakDetectorOptions | false {
   if (value === false) return false;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalidOption('leakDetection', 'an object of leak detection options, or false to turn detection off', value, 'type');
-  }
 
+  const options = objectOption('leakDetection', value, 'an object of leak detection options, or false to turn detection off');
   try {
-    resolveLeakDetectorOptions(value as LeakDetectorOptions);
+    resolveLeakDetectorOptions(options);
   } catch (err) {
     throw nestedOptionError(err, 'leakDetection');
   }
-  return value as LeakDetectorOptions;
+  return options;
 }
 
 function resolveThresholds(value: Partial<PressureThresholds> | undefined): PressureThresholds {

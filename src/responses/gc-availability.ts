@@ -84,7 +84,7 @@ function stringArrayOption(name: string, value: unknown, fallback: readonly stri
   return value as string[];
 }
 
-/** The option that turns forced GC on without the flag, as a manager and the controller spell it. */
+/** The option that enables forced GC without the flag, as named on a manager and on a forced-GC controller. */
 const ENABLE_HINT = 'set responses.forcedGc.enableAtRuntime: true on the manager (enableAtRuntime: true on a forced-GC controller)';
 
 function unavailableReason(flagAfterScript: boolean): string {

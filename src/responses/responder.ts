@@ -2,6 +2,7 @@ import { isAtLeast, type PressureLevel } from '../analysis/levels.js';
 import type { Sample } from '../sampling/sample.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import { objectOption } from '../util/options.js';
 import { durationOption, invalidOption, nestedOptionError } from '../util/validate.js';
 import { createEffectivenessTracker, type ActionEffectiveness } from './effectiveness.js';
 import { createForcedGcController, type ForcedGcController, type ForcedGcOptions, type ForcedGcStats } from './forced-gc.js';
@@ -69,13 +70,6 @@ const KNOWN_OPTIONS = new Set(['automatic', 'actionCooldownMs', 'releaserTimeout
  * configured and there is room. Automatic actions run at high and critical,
  * each level at most once per `actionCooldownMs`.
  */
-/** Reads a nested options object, so a string or an array is named by its full path instead of being spread. */
-function nestedObjectOption<T extends object>(name: string, value: T | undefined, rule: string): Partial<T> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidOption(name, rule, value, 'type');
-  return value;
-}
-
 export class Responder {
   readonly #context: ResponderContext;
   readonly #automatic: boolean;
@@ -104,8 +98,8 @@ export class Responder {
     this.#automatic = options.automatic ?? true;
     this.#cooldownMs = durationOption('responses.actionCooldownMs', options.actionCooldownMs, 10_000, 0, 3_600_000);
     this.#releasers = createReleaserRegistry({ timeoutMs: options.releaserTimeoutMs ?? 1000, clock, logger });
-    const forcedGc = options.forcedGc === false ? false : nestedObjectOption('responses.forcedGc', options.forcedGc, 'an object of forced-GC options, or false');
-    const heapSnapshot = options.heapSnapshot === undefined || options.heapSnapshot === false ? null : nestedObjectOption('responses.heapSnapshot', options.heapSnapshot, 'an object with at least a directory, or false');
+    const forcedGc = options.forcedGc === false ? false : objectOption('responses.forcedGc', options.forcedGc, 'an object of forced-GC options, or false');
+    const heapSnapshot = options.heapSnapshot === undefined || options.heapSnapshot === false ? null : objectOption('responses.heapSnapshot', options.heapSnapshot, 'an object with at least a directory, or false');
     try {
       this.#forcedGc = createForcedGcController(forcedGc === false ? { gc: false, clock, logger } : { ...forcedGc, clock, logger });
     } catch (err) {

@@ -9,10 +9,10 @@ export function rejectUnknownOptions(name: string, options: object, known: reado
   }
 }
 
-/** Reads an options object that may be omitted; anything but an object or undefined is a TypeError. */
-export function objectOption<T extends object>(name: string, value: T | undefined): Partial<T> {
+/** Reads an options object that may be omitted. Anything but an object or undefined is a TypeError stating `rule`. */
+export function objectOption<T extends object>(name: string, value: T | undefined, rule = 'an object'): Partial<T> {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidOption(name, 'an object', value, 'type');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidOption(name, rule, value, 'type');
   return value;
 }
 

@@ -21,6 +21,11 @@ export interface BoundNames {
   max?: string;
 }
 
+/** Formats a bound for a rule: "8000 ms", or "minSpanMs (8000 ms)" when another option sets it. */
+function boundText(value: string, optionName: string | undefined): string {
+  return optionName === undefined ? value : `${optionName} (${value})`;
+}
+
 /**
  * Reads a duration option given as milliseconds or a string such as "30s",
  * within [min, max]. `bounds` names the options that set a bound, for a
@@ -29,9 +34,7 @@ export interface BoundNames {
 export function durationOption(name: string, value: unknown, fallbackMs: number, minMs: number, maxMs: number, bounds: BoundNames = {}): number {
   if (value === undefined) return fallbackMs;
 
-  const low = bounds.min === undefined ? `${minMs} ms` : `${bounds.min} (${minMs} ms)`;
-  const high = bounds.max === undefined ? `${maxMs} ms` : `${bounds.max} (${maxMs} ms)`;
-  const rule = `a duration from ${low} to ${high}, as milliseconds or a string such as "250ms" or "30s"`;
+  const rule = `a duration from ${boundText(`${minMs} ms`, bounds.min)} to ${boundText(`${maxMs} ms`, bounds.max)}, as milliseconds or a string such as "250ms" or "30s"`;
   if (typeof value !== 'number' && typeof value !== 'string') throw invalidOption(name, rule, value, 'type');
 
   const ms = parseDurationMs(value);
@@ -55,9 +58,7 @@ export function bytesOption(name: string, value: unknown, minBytes: number): num
 export function numberOption(name: string, value: unknown, fallback: number, min: number, max: number, integer = false, bounds: BoundNames = {}): number {
   if (value === undefined) return fallback;
 
-  const low = bounds.min === undefined ? String(min) : `${bounds.min} (${min})`;
-  const high = bounds.max === undefined ? String(max) : `${bounds.max} (${max})`;
-  const rule = `${integer ? 'an integer' : 'a number'} from ${low} to ${high}`;
+  const rule = `${integer ? 'an integer' : 'a number'} from ${boundText(String(min), bounds.min)} to ${boundText(String(max), bounds.max)}`;
   if (typeof value !== 'number') throw invalidOption(name, rule, value, 'type');
   if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
     throw invalidOption(name, rule, value);

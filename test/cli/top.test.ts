@@ -135,7 +135,7 @@ describe('headroom top with captured output', () => {
     assert.equal(code, 1, run.errors());
     assert.equal(run.output(), '');
     assert.match(run.errors(), /headroom top: no sample from http:\/\/127\.0\.0\.1:9\/headroom in 1 s \(--timeout\); last error: .*(ECONNREFUSED|fetch failed)/);
-    // fetch refuses port 9 itself ("bad port") while ws tries it, so each channel's own error is quoted.
+    // fetch rejects port 9 itself ("bad port") while ws tries to connect, so the line quotes each channel's error.
     assert.match(run.errors(), /last error: stream ws:\/\/127\.0\.0\.1:9\/headroom\/stream: [^;]+; GET http:\/\/127\.0\.0\.1:9\/headroom\/metrics: fetch failed: bad port/);
   });
 

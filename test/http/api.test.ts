@@ -428,7 +428,7 @@ describe('HeadroomApi POST routes', () => {
     assert.deepEqual(calls, ['gc', 'snapshot', 'gc']);
   });
 
-  it('answers GET /stream without a handshake with 426', async () => {
+  it('responds 426 to a plain GET /stream', async () => {
     const { api } = setUp();
     const response = await call(api, 'GET', '/headroom/stream');
 
@@ -436,7 +436,7 @@ describe('HeadroomApi POST routes', () => {
     assert.equal(response.headers.upgrade, 'websocket');
   });
 
-  it('tells a WebSocket client no stream is attached', async () => {
+  it('responds 501 to an unattached handshake', async () => {
     const { api } = setUp();
     const response = await call(api, 'GET', '/headroom/stream', { headers: { upgrade: 'websocket', connection: 'Upgrade' } });
 

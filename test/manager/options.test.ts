@@ -154,12 +154,12 @@ describe('resolveOptions with invalid values', () => {
     assertRejected({ limitRefreshMs: '500ms' }, RangeError, ['`limitRefreshMs`', 'from 1000 ms', 'got "500ms" (string)']);
   });
 
-  it('rejects leak detection options that are not an object or false', () => {
+  it('rejects a non-object leakDetection', () => {
     assertRejected({ leakDetection: 'yes' as never }, TypeError, ['`leakDetection`', 'an object of leak detection options, or false', 'got "yes" (string)']);
     assertRejected({ leakDetection: true as never }, TypeError, ['`leakDetection`', 'got true (boolean)']);
   });
 
-  it('names a bad leak detection option under leakDetection', () => {
+  it('prefixes nested leakDetection errors', () => {
     assertRejected({ leakDetection: { windowMs: 10_000, shortWindowMs: 20_000 } }, RangeError, [
       '`leakDetection.shortWindowMs`',
       'from minSpanMs (10000 ms) to windowMs (10000 ms)',
@@ -168,7 +168,7 @@ describe('resolveOptions with invalid values', () => {
     assertRejected({ leakDetection: { window: 60_000 } as never }, TypeError, ['`leakDetection.window`', 'known options']);
   });
 
-  it('keeps valid leak detection options and false', () => {
+  it('keeps valid leakDetection values', () => {
     assert.deepEqual(resolveOptions({ leakDetection: { windowMs: '2m' } }).leakDetection, { windowMs: '2m' });
     assert.equal(resolveOptions({ leakDetection: false }).leakDetection, false);
   });

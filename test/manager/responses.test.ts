@@ -186,7 +186,7 @@ describe('heap snapshots', () => {
 describe('response options', () => {
   const create = (responses: unknown): MemoryManager => createMemoryManager({ logger: silentLogger, responses: responses as MemoryManagerOptions['responses'] });
 
-  it('names a forcedGc that is not an object', () => {
+  it('rejects a non-object forcedGc', () => {
     assert.throws(() => create({ forcedGc: 'yes' }), {
       name: 'TypeError',
       message: 'Invalid option `responses.forcedGc`: expected an object of forced-GC options, or false, got "yes" (string)',
