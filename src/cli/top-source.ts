@@ -22,6 +22,19 @@ const RECONNECT_MAX_MS = 10_000;
 /** The largest stream message accepted: a sample is a few KiB. */
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 
+/** The maximum number of characters read from a rejected handshake's body for its message. */
+const MAX_REFUSAL_CHARS = 4096;
+
+/** Returns `: message` from a JSON error body such as the API's, or an empty string. */
+function serverMessage(body: string): string {
+  try {
+    const message = (JSON.parse(body) as { message?: unknown }).message;
+    return typeof message === 'string' ? `: ${message}` : '';
+  } catch {
+    return '';
+  }
+}
+
 function errorMessage(err: unknown): string {
   if (err instanceof Error) {
     const cause = (err as Error & { cause?: unknown }).cause;
@@ -109,8 +122,26 @@ export class TopSource {
       this.#scheduleRefresh();
     });
     socket.on('message', (data) => this.#receive(data));
+    // On a rejected handshake, keep the server's JSON message (such as "call attachStream"), then abort.
+    let rejection: string | null = null;
+    socket.on('unexpected-response', (_request, response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        if (text.length < MAX_REFUSAL_CHARS) text += chunk;
+      });
+      response.on('end', () => {
+        rejection = `stream ${url.href}: responded ${response.statusCode ?? 'without a status'}${serverMessage(text)}`;
+        this.#streamError = rejection;
+        this.#updateLastError();
+        socket.terminate();
+      });
+    });
     // A failed handshake or a dropped connection emits 'error' before 'close'; 'close' does the recovery.
     socket.on('error', (err) => {
+      // terminate() after a rejection reports an abort, which would hide the server's message.
+      if (rejection !== null) return;
+
       this.#streamError = `stream ${url.href}: ${errorMessage(err)}`;
       this.#updateLastError();
     });
@@ -183,7 +214,8 @@ export class TopSource {
         let hint = '';
         if (response.status === 401 || response.status === 403) hint = '; set HEADROOM_TOKEN to the API token';
         if (response.status === 404) hint = '; the URL should be the API prefix, such as http://127.0.0.1:9000/headroom';
-        throw new Error(`responded ${response.status}${hint}`);
+        const detail = serverMessage(await response.text().catch(() => ''));
+        throw new Error(`responded ${response.status}${detail}${hint}`);
       }
       const body = (await response.json()) as Record<string, unknown>;
       if (this.#stopped) return false;

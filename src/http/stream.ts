@@ -5,6 +5,7 @@ import { durationOption, numberOption } from '../util/validate.js';
 import type { HeadroomApi, StreamMessage } from './api.js';
 import { objectOption, rejectUnknownOptions } from './options.js';
 import { splitUrl } from './node-io.js';
+import type { ErrorCode } from './responses.js';
 
 export interface StreamOptions {
   /** Clients served at once; one more is rejected with 503. Default 16. */
@@ -65,8 +66,11 @@ function resolveStreamOptions(value: StreamOptions | undefined): ResolvedStreamO
 }
 
 /** Ends a socket with a plain HTTP error, for a handshake rejected before the upgrade. */
+/** The JSON error code of each status a rejected handshake can get. */
+const HANDSHAKE_ERROR_CODES: Record<number, ErrorCode> = { 403: 'forbidden', 404: 'not_found', 503: 'service_unavailable' };
+
 function rejectHandshake(socket: Duplex, status: number, reason: string, message: string): void {
-  const body = JSON.stringify({ error: status === 403 ? 'forbidden' : 'service_unavailable', message });
+  const body = JSON.stringify({ error: HANDSHAKE_ERROR_CODES[status] ?? 'service_unavailable', message });
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

@@ -107,7 +107,7 @@ export function resolveOptions(options: MemoryManagerOptions = {}): ResolvedOpti
     loggerInjected: options.logger !== undefined,
     clock: resolveClock(options.clock),
     probe: resolveProbe(options.probe),
-    responses: options.responses ?? {},
+    responses: objectOption('responses', options.responses),
     leakDetection: leakDetectionOption(options.leakDetection),
   };
 }

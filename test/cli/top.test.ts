@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -137,6 +139,27 @@ describe('headroom top with captured output', () => {
     assert.match(run.errors(), /headroom top: no sample from http:\/\/127\.0\.0\.1:9\/headroom in 1 s \(--timeout\); last error: .*(ECONNREFUSED|fetch failed)/);
     // fetch rejects port 9 itself ("bad port") while ws tries to connect, so the line quotes each channel's error.
     assert.match(run.errors(), /last error: stream ws:\/\/127\.0\.0\.1:9\/headroom\/stream: [^;]+; GET http:\/\/127\.0\.0\.1:9\/headroom\/metrics: fetch failed: bad port/);
+  });
+
+  it('quotes a rejected handshake message', async () => {
+    const body = JSON.stringify({ error: 'not_implemented', message: 'No WebSocket stream is attached to this server' });
+    const server = createServer((_request, response) => {
+      response.writeHead(501, { 'content-type': 'application/json' });
+      response.end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+
+    try {
+      const run = start(process.execPath, [CLI_PATH, 'top', `http://127.0.0.1:${port}/headroom`, '--count', '1', '--timeout', '1s']);
+      const { code } = await run.exited;
+
+      assert.equal(code, 1, run.errors());
+      assert.match(run.errors(), /stream ws:\/\/127\.0\.0\.1:\d+\/headroom\/stream: responded 501: No WebSocket stream is attached to this server/);
+      assert.match(run.errors(), /GET http:\/\/127\.0\.0\.1:\d+\/headroom\/metrics: responded 501: No WebSocket stream is attached to this server/);
+    } finally {
+      server.close();
+    }
   });
 
   it('rejects a URL that is not http', async () => {

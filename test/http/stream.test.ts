@@ -131,6 +131,14 @@ describe('Stream', () => {
     await assert.rejects(openClient(setup.port, '/other'), { status: 404 });
   });
 
+  it('labels a 404 handshake not_found', async () => {
+    const setup = await setUp();
+    const response = await rawHandshake(setup.port, '/other');
+
+    assert.match(response, /^HTTP\/1\.1 404 /);
+    assert.equal(JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)).error, 'not_found');
+  });
+
   it('drops a client that does not read', async () => {
     const setup = await setUp({ maxBufferedBytes: 64 * 1024 });
     const socket = await openRawClientThatNeverReads(setup.port);
@@ -158,6 +166,24 @@ describe('Stream', () => {
     assert.equal(setup.api.listenerCount, 0);
   });
 });
+
+/** Sends a WebSocket handshake for `path` over a raw socket and returns the whole response the server sent. */
+function rawHandshake(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      const key = randomBytes(16).toString('base64');
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+    });
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.once('close', () => resolve(Buffer.concat(chunks).toString()));
+  });
+}
 
 /** Completes a WebSocket handshake over a raw socket, then pauses it so nothing more is read. */
 function openRawClientThatNeverReads(port: number): Promise<Socket> {

@@ -193,6 +193,11 @@ describe('response options', () => {
     });
   });
 
+  it('rejects null and array responses', () => {
+    assert.throws(() => create(null), { name: 'TypeError', message: 'Invalid option `responses`: expected an object, got null' });
+    assert.throws(() => create([]), { name: 'TypeError', message: 'Invalid option `responses`: expected an object, got an array of 0' });
+  });
+
   it('names a bad forcedGc field by its path', () => {
     assert.throws(() => create({ forcedGc: { enableAtRuntime: 'yes' } }), { name: 'TypeError', message: /^Invalid option `responses\.forcedGc\.enableAtRuntime`: expected true or false/ });
     assert.throws(() => create({ forcedGc: { cooldown: 5 } }), { name: 'TypeError', message: /^Invalid option `responses\.forcedGc\.cooldown`: expected one of the known options/ });
